@@ -1,0 +1,123 @@
+#pragma once
+// Typed form of the subset of Envoy's v3 Bootstrap that wslb understands. Plain data: no
+// runtime objects, no YAML types. Produced by config::loadBootstrap() (loader.h).
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wslb::config {
+
+using Duration = std::chrono::milliseconds;
+
+/// envoy.config.core.v3.SocketAddress (TCP only).
+struct SocketAddress {
+  std::string address;  ///< IP literal ("127.0.0.1", "::1", "0.0.0.0") or a hostname.
+  uint32_t port = 0;    ///< port_value; 0 only allowed on listeners/admin (ephemeral).
+};
+
+struct Node {
+  std::string id;
+  std::string cluster;
+};
+
+struct Admin {
+  std::optional<SocketAddress> address;  ///< unset: no admin listener.
+};
+
+/// Envoy's HealthStatus enum (config.core.v3.HealthStatus).
+enum class HealthStatus { kUnknown, kHealthy, kUnhealthy, kDraining, kTimeout, kDegraded };
+
+struct Endpoint {
+  SocketAddress address;
+  std::string hostname;             ///< endpoint.hostname (optional).
+  uint32_t weight = 1;              ///< load_balancing_weight (>= 1).
+  HealthStatus health = HealthStatus::kUnknown;
+  /// metadata.filter_metadata.wslb.max_connections: this endpoint's own cap, overriding the
+  /// cluster's per-host default.
+  std::optional<uint32_t> max_connections;
+  uint32_t priority = 0;            ///< from the enclosing LocalityLbEndpoints.priority.
+};
+
+enum class LbPolicy { kLeastRequest, kRoundRobin, kRandom };
+
+/// circuit_breakers.thresholds[] (only priority DEFAULT is used for routing today; HIGH is kept).
+struct Thresholds {
+  enum class Priority { kDefault, kHigh };
+  Priority priority = Priority::kDefault;
+  uint32_t max_connections = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_requests = 1024;
+  uint32_t max_retries = 3;
+  bool track_remaining = false;
+};
+
+inline constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
+
+struct Cluster {
+  std::string name;
+  enum class Type { kStatic } type = Type::kStatic;
+  Duration connect_timeout{5000};   ///< Envoy default 5 s.
+  LbPolicy lb_policy = LbPolicy::kLeastRequest;  ///< wslb default (Envoy's is ROUND_ROBIN).
+  std::vector<Endpoint> endpoints;  ///< flattened load_assignment.endpoints[].lb_endpoints[].
+  Thresholds default_thresholds;    ///< thresholds[] with priority DEFAULT (or Envoy defaults).
+  std::optional<Thresholds> high_thresholds;  ///< thresholds[] with priority HIGH, if given.
+  uint32_t per_host_max_connections = kUnlimited;  ///< per_host_thresholds[0].max_connections.
+  /// metadata.filter_metadata.wslb.pending_timeout: how long an upgrade may wait for room when
+  /// every endpoint is full. Unset: the route timeout, or 5 s when that is 0/unset.
+  std::optional<Duration> pending_timeout;
+};
+
+struct UpgradeConfig {
+  std::string upgrade_type;  ///< lower-cased ("websocket").
+  bool enabled = true;
+};
+
+struct RouteMatch {
+  enum class Kind { kPrefix, kPath } kind = Kind::kPrefix;
+  std::string value;
+};
+
+struct Route {
+  RouteMatch match;
+  std::string cluster;
+  Duration timeout{15000};               ///< route.timeout (Envoy default 15 s; 0 = disabled).
+  bool timeout_set = false;              ///< whether route.timeout was given explicitly.
+  std::optional<Duration> idle_timeout;  ///< route.idle_timeout (0 = disabled).
+  std::vector<UpgradeConfig> upgrade_configs;  ///< route-level override.
+};
+
+struct VirtualHost {
+  std::string name;
+  std::vector<std::string> domains;  ///< "*", "*.example.com", "example.*", exact; lower-cased.
+  std::vector<Route> routes;
+};
+
+struct HttpConnectionManager {
+  std::string stat_prefix;
+  std::vector<UpgradeConfig> upgrade_configs;
+  std::string route_config_name;
+  std::vector<VirtualHost> virtual_hosts;
+  /// stream_idle_timeout (Envoy default 5 min; 0 = disabled). Applies to upgraded connections
+  /// unless a route sets idle_timeout.
+  std::optional<Duration> stream_idle_timeout;
+};
+
+struct Listener {
+  std::string name;
+  SocketAddress address;
+  HttpConnectionManager hcm;  ///< the first filter chain's HTTP connection manager.
+};
+
+struct Bootstrap {
+  Node node;
+  Admin admin;
+  std::vector<Listener> listeners;
+  std::vector<Cluster> clusters;
+};
+
+}  // namespace wslb::config

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package and npm package wslb needs to build, demo and test.
+# Idempotent: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config git
+  libboost1.81-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  python3 python3-websockets curl
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Node.js with npm: the machine may carry its own build (which bundles npm); add Debian's only if absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Node peers for tests (node `ws`), pinned in tests/peers/package.json.
+if [ -f tests/peers/package.json ]; then
+  if [ ! -d tests/peers/node_modules/ws ]; then
+    echo "install-deps: npm install in tests/peers"
+    (cd tests/peers && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi
