@@ -1,0 +1,30 @@
+#pragma once
+// What every worker's sessions on one listener share: the routes, the stats and the limits.
+// Immutable after start-up except the atomics in `stats`.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "wslb/http/router.h"
+#include "wslb/stats/hcm_stats.h"
+
+namespace wslb::http {
+
+struct ListenerContext {
+  ListenerContext(std::string listener_name, const config::HttpConnectionManager& hcm,
+                  const upstream::ClusterManager& clusters)
+      : name(std::move(listener_name)), router(hcm, clusters), stats(hcm.stat_prefix) {}
+
+  std::string name;
+  Router router;
+  mutable stats::HcmStats stats;  // atomics only
+  /// Envoy's max_request_headers_kb default (60 KiB); larger headers get 431.
+  size_t max_request_headers_bytes = 60 * 1024;
+  /// Largest plain-HTTP body relayed (request or response); larger gets 413 / 502.
+  size_t max_body_bytes = 1024 * 1024;
+  /// Time allowed for a complete request head (slowloris guard); the connection is closed after.
+  std::chrono::milliseconds request_headers_timeout{std::chrono::seconds(60)};
+};
+
+}  // namespace wslb::http

@@ -1,0 +1,90 @@
+#pragma once
+// The bidirectional pump between a client and a backend after the 101 (the hot path).
+//
+// Each direction waits for readability, reads into the worker's scratch buffer and writes the
+// bytes straight to the other socket. Only when the other side cannot take them all are the
+// unsent bytes copied into a pooled buffer; that direction then stops reading until they are
+// written (backpressure). An idle connection therefore owns no relay buffer.
+// A FrameTracker per direction follows WebSocket frame headers (never the payload) to count
+// messages and know frame boundaries.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "wslb/relay/connection_tracker.h"
+#include "wslb/stats/hcm_stats.h"
+#include "wslb/upstream/cluster_state.h"
+#include "wslb/upstream/slot.h"
+#include "wslb/websocket/frame_tracker.h"
+
+namespace wslb::relay {
+
+struct RelayOptions {
+  /// Close both sides when neither has sent anything for this long (0 = never).
+  std::chrono::milliseconds idle_timeout{0};
+};
+
+class Relay final : public Closable, public std::enable_shared_from_this<Relay> {
+ public:
+  /// Takes ownership of both connected sockets and of the slot; the slot is released when the
+  /// relay ends, whatever ends it. Worker thread only.
+  Relay(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,
+        upstream::Slot slot, upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
+        stats::GaugeGuard downstream_active, ConnectionTracker& tracker, RelayOptions options);
+  ~Relay() override;
+
+  /// Starts relaying. `to_upstream` / `to_client` are bytes already read past the HTTP headers
+  /// on either side (sent first). No callbacks after both sockets are closed.
+  void start(std::string to_upstream, std::string to_client);
+
+  // wslb::relay::Closable
+  void closeNow() override;
+
+  /// Frames/messages seen so far in each direction (for tests and access logs).
+  const websocket::FrameTracker& clientToUpstream() const { return dirs_[0].tracker; }
+  const websocket::FrameTracker& upstreamToClient() const { return dirs_[1].tracker; }
+
+ private:
+  struct Direction {
+    Direction(boost::asio::ip::tcp::socket& src, boost::asio::ip::tcp::socket& dst, bool masked);
+    boost::asio::ip::tcp::socket& src;
+    boost::asio::ip::tcp::socket& dst;
+    websocket::FrameTracker tracker;
+    std::unique_ptr<uint8_t[]> pending;  ///< pooled; only while a write is blocked.
+    size_t pending_size = 0;
+    bool read_closed = false;  ///< src sent FIN; dst has been shut down for writing.
+  };
+
+  using Self = std::shared_ptr<Relay>;
+  void writeInitial(int d, std::string bytes, Self self);
+  void waitReadable(int d, Self self);
+  void onReadable(int d, const boost::system::error_code& ec, Self self);
+  void onPendingWritten(int d, const boost::system::error_code& ec, Self self);
+  void onEof(int d);
+  void countRead(int d, size_t n);
+  void fail();
+  void armIdleTimer();
+  void finish();
+
+  boost::asio::ip::tcp::socket client_;
+  boost::asio::ip::tcp::socket upstream_;
+  upstream::Slot slot_;
+  upstream::ClusterStateSharedPtr cluster_;
+  stats::HcmStats& hcm_;
+  stats::GaugeGuard downstream_active_;
+  stats::GaugeGuard upgrades_active_;
+  ConnectionTracker& tracker_;
+  ConnectionTracker::Handle tracker_handle_;
+  bool tracker_registered_ = false;
+  RelayOptions options_;
+  boost::asio::steady_timer idle_timer_;
+  Direction dirs_[2];
+  bool active_since_tick_ = false;
+  uint8_t idle_ticks_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace wslb::relay

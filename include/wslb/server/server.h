@@ -1,0 +1,79 @@
+#pragma once
+// Wires everything: clusters, listeners, workers, the admin listener, signals and draining.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wslb/admin/admin_server.h"
+#include "wslb/config/bootstrap.h"
+#include "wslb/http/listener_context.h"
+#include "wslb/server/worker.h"
+#include "wslb/upstream/cluster_manager.h"
+
+namespace wslb::server {
+
+struct ServerOptions {
+  config::Bootstrap bootstrap;
+  unsigned concurrency = 1;                      ///< worker threads (>= 1).
+  std::chrono::milliseconds drain_time{600000};  ///< --drain-time-s (Envoy default 600 s).
+  std::string admin_address_path;                ///< --admin-address-path: write "ip:port" here.
+  bool handle_signals = true;                    ///< SIGTERM/SIGINT start a drain.
+};
+
+enum class ServerState { kInitializing, kLive, kDraining, kStopped };
+const char* toString(ServerState s);
+
+class Server {
+ public:
+  /// Builds clusters and routes and binds every listener and the admin port (port 0 picks a free
+  /// one). Throws std::exception with a clear message on failure (start-up only).
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  /// Starts workers and admin, then blocks until shut down. Returns the exit code (0).
+  int run();
+  /// Starts workers and admin and returns (tests); pair with shutdown() + wait().
+  void start();
+  /// Begins a graceful shutdown: stop accepting, wait up to drain_time for connections to end,
+  /// close what is left, stop. Any thread; idempotent.
+  void shutdown();
+  /// Blocks until the server has stopped (after start()).
+  void wait();
+
+  ServerState state() const { return state_.load(); }
+  uint16_t listenerPort(size_t index) const { return listener_ports_.at(index); }
+  uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
+  const upstream::ClusterManager& clusters() const { return *clusters_; }
+  const std::vector<std::shared_ptr<http::ListenerContext>>& listeners() const {
+    return listeners_;
+  }
+  /// Sum of downstream_cx_active over all listeners. Any thread.
+  int64_t activeDownstreamConnections() const;
+
+ private:
+  void beginDrain();
+  void checkDrained(std::chrono::steady_clock::time_point deadline);
+  void finishShutdown();
+
+  ServerOptions options_;
+  std::unique_ptr<upstream::ClusterManager> clusters_;
+  std::vector<std::shared_ptr<http::ListenerContext>> listeners_;
+  std::vector<uint16_t> listener_ports_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  boost::asio::io_context control_io_;  ///< signals, drain timer; runs in run()/wait().
+  boost::asio::io_context admin_io_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::thread admin_thread_;
+  std::thread control_thread_;
+  boost::asio::steady_timer drain_timer_;
+  std::atomic<ServerState> state_{ServerState::kInitializing};
+  std::atomic<bool> shutdown_requested_{false};
+};
+
+}  // namespace wslb::server

@@ -1,0 +1,51 @@
+#pragma once
+// One worker: a thread running its own io_context, with its own acceptor per listener
+// (SO_REUSEPORT), so a connection lives on one thread for its whole life: no locks, no strands.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "wslb/http/listener_context.h"
+#include "wslb/relay/connection_tracker.h"
+
+namespace wslb::server {
+
+class Worker {
+ public:
+  explicit Worker(size_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Adds a bound, listening acceptor for `listener`. Before start() only.
+  void addListener(boost::asio::ip::tcp::acceptor acceptor,
+                   std::shared_ptr<const http::ListenerContext> listener);
+  boost::asio::io_context& io() { return io_; }
+
+  /// Starts the thread (accepting begins).
+  void start();
+  /// Stops accepting new connections; live ones go on. Any thread.
+  void stopAccepting();
+  /// Closes every live connection of this worker. Any thread.
+  void closeAll();
+  /// Stops the loop and joins the thread. Any thread but the worker's.
+  void stop();
+
+ private:
+  struct AcceptorState;
+  void accept(const std::shared_ptr<AcceptorState>& a);
+
+  // Order matters for destruction: acceptors before the io_context they use; the tracker after
+  // it, since sessions destroyed with the io_context's pending handlers unregister from it.
+  const size_t index_;
+  relay::ConnectionTracker tracker_;
+  boost::asio::io_context io_;
+  std::vector<std::shared_ptr<AcceptorState>> acceptors_;
+  std::thread thread_;
+};
+
+}  // namespace wslb::server

@@ -1,0 +1,29 @@
+#pragma once
+// Envoy's /stats text form and /stats/prometheus from one list of samples.
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "wslb/stats/stat.h"
+
+namespace wslb::stats {
+
+struct TextOptions {
+  std::optional<std::regex> filter;  ///< ?filter=<regex>: keep flat names that match (search).
+  bool used_only = false;            ///< ?usedonly: drop samples whose value is 0.
+};
+
+/// "name: value" lines sorted by name, as Envoy's GET /stats prints them.
+std::string renderText(std::vector<Stat> stats, const TextOptions& options = {});
+
+/// Prometheus text exposition (0.0.4): names "envoy_" + tag-extracted name with every character
+/// outside [a-zA-Z0-9_] replaced by '_', tags as labels, one # TYPE per family; families sorted.
+std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only = false);
+
+/// The Prometheus metric name for a tag-extracted name ("cluster.upstream_cx_active" ->
+/// "envoy_cluster_upstream_cx_active").
+std::string prometheusName(std::string_view tag_extracted_name);
+
+}  // namespace wslb::stats

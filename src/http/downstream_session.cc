@@ -1,0 +1,411 @@
+#include "wslb/http/downstream_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+#include <vector>
+
+#include "wslb/http/local_reply.h"
+#include "wslb/http/upstream_request.h"
+#include "wslb/relay/relay.h"
+#include "wslb/upstream/random.h"
+#include "wslb/websocket/handshake.h"
+
+namespace wslb::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::awaitable;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+
+// Why the current deadline fired, so the coroutine can answer accordingly.
+enum class Phase { kNone, kRequestHeaders, kConnect, kResponse };
+
+// The result of reserving and connecting to a backend.
+struct UpstreamConnection {
+  upstream::Slot slot;
+  std::optional<tcp::socket> socket;
+  unsigned failure_status = 0;  // when !slot: 503 (overflow or connect failure)
+  bool overflow = false;
+};
+
+class DownstreamSession final : public relay::Closable,
+                                public std::enable_shared_from_this<DownstreamSession> {
+ public:
+  DownstreamSession(tcp::socket socket, std::shared_ptr<const ListenerContext> listener,
+                    relay::ConnectionTracker& tracker)
+      : client_(std::move(socket)),
+        listener_(std::move(listener)),
+        stats_(listener_->stats),
+        tracker_(tracker),
+        deadline_(client_.get_executor()),
+        pending_timer_(client_.get_executor()),
+        downstream_active_(stats_.downstream_cx_active) {
+    stats_.downstream_cx_total.fetch_add(1, std::memory_order_relaxed);
+    error_code ec;
+    client_.set_option(tcp::no_delay(true), ec);
+    const auto remote = client_.remote_endpoint(ec);
+    if (!ec) client_ip_ = remote.address().to_string();
+  }
+
+  ~DownstreamSession() override {
+    if (registered_) tracker_.remove(tracker_handle_);
+    if (!handed_off_) stats_.downstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void start() {
+    tracker_handle_ = tracker_.add(weak_from_this());
+    registered_ = true;
+    asio::co_spawn(client_.get_executor(), run(shared_from_this()), asio::detached);
+  }
+
+  // wslb::relay::Closable
+  void closeNow() override {
+    closed_ = true;
+    error_code ec;
+    client_.close(ec);
+    if (upstream_socket_) upstream_socket_->close(ec);
+    deadline_.cancel();
+    pending_timer_.cancel();
+  }
+
+ private:
+  awaitable<void> run(std::shared_ptr<DownstreamSession> self);
+  awaitable<bool> handleRequest(Request req);
+  awaitable<bool> proxy(Request req, const RouteEntry& route, bool upgrade);
+  awaitable<UpstreamConnection> connectUpstream(const RouteEntry& route);
+  awaitable<upstream::Slot> acquireSlot(const RouteEntry& route,
+                                        std::vector<const upstream::Host*>& exclude,
+                                        bool& overflow);
+  awaitable<bool> reply(LocalReply r, bool keep_alive);
+
+  void armDeadline(std::chrono::milliseconds d, Phase phase) {
+    timed_out_ = false;
+    phase_ = phase;
+    deadline_.expires_after(d);
+    deadline_.async_wait([weak = weak_from_this()](const error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->onDeadline();
+    });
+  }
+  void cancelDeadline() {
+    phase_ = Phase::kNone;
+    deadline_.cancel();
+  }
+  void onDeadline() {
+    if (phase_ == Phase::kNone) return;
+    timed_out_ = true;
+    error_code ec;
+    if (phase_ == Phase::kRequestHeaders) {
+      client_.close(ec);
+    } else if (upstream_socket_) {
+      upstream_socket_->close(ec);
+    }
+  }
+
+  tcp::socket client_;
+  std::shared_ptr<const ListenerContext> listener_;
+  stats::HcmStats& stats_;
+  relay::ConnectionTracker& tracker_;
+  relay::ConnectionTracker::Handle tracker_handle_;
+  bool registered_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<tcp::socket> upstream_socket_;
+  asio::steady_timer deadline_;
+  asio::steady_timer pending_timer_;
+  stats::GaugeGuard downstream_active_;
+  std::string client_ip_ = "0.0.0.0";
+  Phase phase_ = Phase::kNone;
+  bool timed_out_ = false;
+  bool woken_ = false;
+  bool closed_ = false;
+  bool handed_off_ = false;
+};
+
+awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) {
+  (void)self;  // keeps the session alive for as long as the coroutine runs
+  while (!closed_) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(listener_->max_request_headers_bytes));
+    parser.body_limit(listener_->max_body_bytes);
+    armDeadline(listener_->request_headers_timeout, Phase::kRequestHeaders);
+    auto [ec, n] = co_await bhttp::async_read(client_, buffer_, parser, kAsTuple);
+    cancelDeadline();
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await reply(localReply(431, "request header fields too large"), false);
+      } else if (ec == bhttp::error::body_limit) {
+        co_await reply(localReply(413, "payload too large"), false);
+      } else if (!timed_out_ && !closed_ && ec != bhttp::error::end_of_stream &&
+                 ec != bhttp::error::partial_message && ec != asio::error::eof &&
+                 ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+                 ec != asio::error::bad_descriptor) {
+        spdlog::debug("[http] bad request from {}: {}", client_ip_, ec.message());
+        co_await reply(localReply(400, "Bad Request"), false);
+      }
+      co_return;
+    }
+    stats_.downstream_rq_total.fetch_add(1, std::memory_order_relaxed);
+    const bool keep_going = co_await handleRequest(parser.release());
+    if (!keep_going) co_return;
+  }
+}
+
+awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
+  stats_.countResponse(r.status);
+  auto res = r.toResponse(keep_alive);
+  auto [ec, n] = co_await bhttp::async_write(client_, res, kAsTuple);
+  if (ec || !keep_alive) {
+    error_code ignored;
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> DownstreamSession::handleRequest(Request req) {
+  const bool keep_alive = req.keep_alive();
+  if (req.version() >= 11 && req.find(bhttp::field::host) == req.end()) {
+    co_return co_await reply(localReply(400, "missing host header"), false);
+  }
+  const RouteEntry* route = listener_->router.match(req[bhttp::field::host], req.target());
+  const bool upgrade = hasUpgradeHeader(req);
+  if (route == nullptr) co_return co_await reply(localReply(404, ""), keep_alive);
+
+  if (upgrade) {
+    if (!isWebSocketUpgrade(req) || !route->websocket_enabled) {
+      stats_.downstream_rq_ws_on_non_ws_route.fetch_add(1, std::memory_order_relaxed);
+      co_return co_await reply(localReply(403, "upgrade failed"), false);
+    }
+    if (req.method() != bhttp::verb::get) {
+      co_return co_await reply(localReply(400, "websocket upgrade requires GET"), false);
+    }
+    if (!websocket::isSupportedSecWebSocketVersion(req[bhttp::field::sec_websocket_version])) {
+      auto r = localReply(426, "unsupported websocket version");
+      r.headers.emplace_back("sec-websocket-version", "13");
+      co_return co_await reply(std::move(r), false);
+    }
+    if (!websocket::isValidSecWebSocketKey(req[bhttp::field::sec_websocket_key])) {
+      co_return co_await reply(localReply(400, "invalid sec-websocket-key"), false);
+    }
+  }
+  co_return co_await proxy(std::move(req), *route, upgrade);
+}
+
+awaitable<upstream::Slot> DownstreamSession::acquireSlot(
+    const RouteEntry& route, std::vector<const upstream::Host*>& exclude, bool& overflow) {
+  auto& cluster = *route.cluster;
+  auto& random = upstream::threadRandom();
+  upstream::Slot slot = cluster.tryAcquire(random, exclude);
+  if (slot || !exclude.empty()) co_return slot;  // after a connect failure: no queueing
+
+  overflow = true;
+  if (cluster.maxPending() == 0) co_return slot;
+  cluster.stats().upstream_rq_pending_total.fetch_add(1, std::memory_order_relaxed);
+  const auto deadline = std::chrono::steady_clock::now() + route.pending_timeout;
+  bool front = false;
+  // Leaves the queue on every exit, including the coroutine being destroyed while it waits.
+  struct WaiterGuard {
+    upstream::ClusterState& cluster;
+    upstream::ClusterState::WaiterId id = 0;
+    ~WaiterGuard() {
+      if (id != 0) cluster.cancelWaiter(id);
+    }
+  } guard{cluster};
+  while (!closed_) {
+    woken_ = false;
+    auto executor = client_.get_executor();
+    const auto id = cluster.enqueueWaiter(
+        [weak = weak_from_this(), executor] {
+          asio::post(executor, [weak] {
+            if (auto s = weak.lock()) {
+              s->woken_ = true;
+              s->pending_timer_.cancel();
+            }
+          });
+        },
+        front);
+    guard.id = id;
+    if (id == 0) {
+      cluster.stats().upstream_rq_pending_overflow.fetch_add(1, std::memory_order_relaxed);
+      co_return slot;
+    }
+    pending_timer_.expires_at(deadline);
+    co_await pending_timer_.async_wait(kAsTuple);
+    if (woken_) {
+      guard.id = 0;  // a woken waiter has already left the queue
+      slot = cluster.tryAcquire(random, exclude);
+      if (slot) break;
+      front = true;  // lost the race for the freed slot: wait again, first in line
+      continue;
+    }
+    // Timed out (or closed). If a wake-up is already on its way, try once more.
+    guard.id = 0;
+    if (!cluster.cancelWaiter(id)) slot = cluster.tryAcquire(random, exclude);
+    if (!slot) cluster.stats().upstream_rq_pending_overflow.fetch_add(1, std::memory_order_relaxed);
+    break;
+  }
+  if (slot) overflow = false;
+  co_return slot;
+}
+
+awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntry& route) {
+  auto& cluster = *route.cluster;
+  UpstreamConnection result;
+  std::vector<const upstream::Host*> exclude;
+  const uint32_t attempts = 1 + cluster.maxRetries();
+  for (uint32_t attempt = 0; attempt < attempts && !closed_; ++attempt) {
+    bool overflow = false;
+    upstream::Slot slot = co_await acquireSlot(route, exclude, overflow);
+    if (!slot) {
+      if (exclude.empty()) {
+        result.overflow = overflow;
+        cluster.stats().upstream_cx_overflow.fetch_add(1, std::memory_order_relaxed);
+      }
+      break;
+    }
+    upstream::Host& host = slot.host();
+    error_code ec;
+    const auto address = asio::ip::make_address(host.ip(), ec);
+    if (ec) {
+      exclude.push_back(&host);
+      continue;
+    }
+    upstream_socket_.emplace(client_.get_executor());
+    armDeadline(cluster.config().connect_timeout, Phase::kConnect);
+    auto [cec] =
+        co_await upstream_socket_->async_connect(tcp::endpoint(address, host.port()), kAsTuple);
+    const bool timed_out = timed_out_;
+    cancelDeadline();
+    if (!cec) {
+      upstream_socket_->set_option(tcp::no_delay(true), ec);
+      host.stats().cx_total.fetch_add(1, std::memory_order_relaxed);
+      cluster.stats().upstream_cx_total.fetch_add(1, std::memory_order_relaxed);
+      result.slot = std::move(slot);
+      result.socket = std::move(upstream_socket_);
+      upstream_socket_.reset();
+      co_return result;
+    }
+    spdlog::debug("[upstream] connect to {} failed: {}", host.addressString(),
+                  timed_out ? "timeout" : cec.message());
+    host.stats().cx_connect_fail.fetch_add(1, std::memory_order_relaxed);
+    cluster.stats().upstream_cx_connect_fail.fetch_add(1, std::memory_order_relaxed);
+    if (timed_out) {
+      cluster.stats().upstream_cx_connect_timeout.fetch_add(1, std::memory_order_relaxed);
+    }
+    upstream_socket_.reset();
+    exclude.push_back(&host);
+  }
+  result.failure_status = 503;
+  co_return result;
+}
+
+awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, bool upgrade) {
+  const bool keep_alive = req.keep_alive();
+  const bool head = req.method() == bhttp::verb::head;
+  UpstreamConnection up = co_await connectUpstream(route);
+  if (!up.slot) {
+    if (up.overflow) co_return co_await reply(overflowReply(), keep_alive && !upgrade);
+    co_return co_await reply(connectFailureReply(), keep_alive && !upgrade);
+  }
+  upstream_socket_ = std::move(up.socket);
+
+  prepareUpstreamRequest(req, client_ip_, upgrade);
+  armDeadline(route.response_timeout, Phase::kResponse);
+  auto [wec, wn] = co_await bhttp::async_write(*upstream_socket_, req, kAsTuple);
+  beast::flat_buffer upstream_buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(listener_->max_body_bytes);
+  if (head) parser.skip(true);
+  error_code rec;
+  if (!wec) {
+    auto [ec, n] =
+        co_await bhttp::async_read_header(*upstream_socket_, upstream_buffer, parser, kAsTuple);
+    rec = ec;
+    if (!rec && !upgrade && !parser.is_done()) {
+      auto [ec2, n2] =
+          co_await bhttp::async_read(*upstream_socket_, upstream_buffer, parser, kAsTuple);
+      rec = ec2;
+    }
+  }
+  const bool timed_out = timed_out_;
+  cancelDeadline();
+  if (closed_) co_return false;
+  if (wec || rec) {
+    error_code ignored;
+    upstream_socket_->close(ignored);
+    upstream_socket_.reset();
+    up.slot.reset();
+    if (timed_out) co_return co_await reply(localReply(504, "upstream request timeout"), false);
+    if (rec == bhttp::error::body_limit) {
+      co_return co_await reply(localReply(502, "upstream response too large"), false);
+    }
+    co_return co_await reply(upstreamResetReply(), false);
+  }
+
+  auto& res = parser.get();
+  if (upgrade && res.result() == bhttp::status::switching_protocols) {
+    // Pass the 101 on as the backend sent it, then relay raw bytes both ways.
+    std::string head_bytes = serializeResponseHead(res);
+    stats_.countResponse(101);
+    auto [ec, n] = co_await asio::async_write(client_, asio::buffer(head_bytes), kAsTuple);
+    if (ec || closed_) co_return false;
+    stats_.downstream_cx_upgrades_total.fetch_add(1, std::memory_order_relaxed);
+    const auto to_upstream = beast::buffers_to_string(buffer_.data());
+    const auto to_client = beast::buffers_to_string(upstream_buffer.data());
+    relay::RelayOptions options;
+    options.idle_timeout = route.idle_timeout;
+    auto relay = std::make_shared<relay::Relay>(std::move(client_), std::move(*upstream_socket_),
+                                                std::move(up.slot), route.cluster, stats_,
+                                                std::move(downstream_active_), tracker_, options);
+    upstream_socket_.reset();
+    handed_off_ = true;
+    relay->start(to_upstream, to_client);
+    co_return false;
+  }
+
+  // Any other answer goes back unchanged (hop-by-hop fields aside); the slot is released.
+  error_code ignored;
+  upstream_socket_->close(ignored);
+  upstream_socket_.reset();
+  up.slot.reset();
+  const bool keep = keep_alive && !upgrade;
+  Response out = parser.release();
+  prepareDownstreamResponse(out, keep, head);
+  stats_.countResponse(out.result_int());
+  auto [ec, n] = co_await bhttp::async_write(client_, out, kAsTuple);
+  if (ec || !keep) {
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    co_return false;
+  }
+  co_return true;
+}
+
+}  // namespace
+
+void startDownstreamSession(tcp::socket socket, std::shared_ptr<const ListenerContext> listener,
+                            relay::ConnectionTracker& tracker) {
+  std::make_shared<DownstreamSession>(std::move(socket), std::move(listener), tracker)->start();
+}
+
+}  // namespace wslb::http

@@ -1,0 +1,218 @@
+#include "wslb/relay/relay.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+#include "relay/buffer_pool.h"
+
+namespace wslb::relay {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr int kToUpstream = 0;
+constexpr int kToClient = 1;
+// Reads per readiness event before yielding to other connections of this worker.
+constexpr int kMaxReadsPerEvent = 16;
+// The idle timeout is checked in this many ticks per period, so it fires within 1.25x.
+constexpr int kIdleTicksPerTimeout = 4;
+}  // namespace
+
+Relay::Direction::Direction(asio::ip::tcp::socket& s, asio::ip::tcp::socket& d, bool masked)
+    : src(s),
+      dst(d),
+      tracker(masked ? websocket::FrameTracker::Masking::kMasked
+                     : websocket::FrameTracker::Masking::kUnmasked) {}
+
+Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket upstream, upstream::Slot slot,
+             upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
+             stats::GaugeGuard downstream_active, ConnectionTracker& tracker, RelayOptions options)
+    : client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      slot_(std::move(slot)),
+      cluster_(std::move(cluster)),
+      hcm_(hcm),
+      downstream_active_(std::move(downstream_active)),
+      upgrades_active_(hcm.downstream_cx_upgrades_active),
+      tracker_(tracker),
+      options_(options),
+      idle_timer_(client_.get_executor()),
+      dirs_{Direction(client_, upstream_, /*masked=*/true),
+            Direction(upstream_, client_, /*masked=*/false)} {}
+
+Relay::~Relay() {
+  finish();
+  if (tracker_registered_) tracker_.remove(tracker_handle_);
+}
+
+void Relay::start(std::string to_upstream, std::string to_client) {
+  tracker_handle_ = tracker_.add(weak_from_this());
+  tracker_registered_ = true;
+  error_code ec;
+  client_.non_blocking(true, ec);
+  upstream_.non_blocking(true, ec);
+  armIdleTimer();
+  writeInitial(kToUpstream, std::move(to_upstream), shared_from_this());
+  writeInitial(kToClient, std::move(to_client), shared_from_this());
+}
+
+void Relay::writeInitial(int d, std::string bytes, Self self) {
+  if (bytes.empty()) {
+    waitReadable(d, std::move(self));
+    return;
+  }
+  countRead(d, bytes.size());
+  dirs_[d].tracker.feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  auto holder = std::make_unique<std::string>(std::move(bytes));
+  auto buf = asio::buffer(*holder);
+  asio::async_write(dirs_[d].dst, buf,
+                    [this, d, holder = std::move(holder), self = std::move(self)](
+                        const error_code& ec, size_t) mutable {
+                      if (ec) {
+                        fail();
+                        return;
+                      }
+                      waitReadable(d, std::move(self));
+                    });
+}
+
+void Relay::waitReadable(int d, Self self) {
+  if (finished_) return;
+  dirs_[d].src.async_wait(asio::socket_base::wait_read,
+                          [this, d, self = std::move(self)](const error_code& ec) mutable {
+                            onReadable(d, ec, std::move(self));
+                          });
+}
+
+void Relay::countRead(int d, size_t n) {
+  active_since_tick_ = true;
+  auto& host_stats = slot_.host().stats();
+  auto& cluster_stats = cluster_->stats();
+  if (d == kToUpstream) {
+    hcm_.downstream_cx_rx_bytes_total.fetch_add(n, std::memory_order_relaxed);
+    host_stats.tx_bytes.fetch_add(n, std::memory_order_relaxed);
+    cluster_stats.upstream_cx_tx_bytes_total.fetch_add(n, std::memory_order_relaxed);
+  } else {
+    hcm_.downstream_cx_tx_bytes_total.fetch_add(n, std::memory_order_relaxed);
+    host_stats.rx_bytes.fetch_add(n, std::memory_order_relaxed);
+    cluster_stats.upstream_cx_rx_bytes_total.fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
+void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
+  if (finished_) return;
+  if (wait_ec) {
+    if (wait_ec != asio::error::operation_aborted) fail();
+    return;
+  }
+  Direction& dir = dirs_[d];
+  uint8_t* scratch = threadScratch();
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    error_code ec;
+    const size_t n = dir.src.read_some(asio::buffer(scratch, kRelayChunk), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec == asio::error::eof) {
+      onEof(d);
+      return;
+    }
+    if (ec) {
+      fail();
+      return;
+    }
+    countRead(d, n);
+    dir.tracker.feed(scratch, n);
+
+    size_t written = dir.dst.write_some(asio::buffer(scratch, n), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      written = 0;
+    } else if (ec) {
+      fail();
+      return;
+    }
+    if (written < n) {
+      // The other side is slow: keep the rest in a pooled buffer and stop reading this
+      // direction until it has been written (backpressure).
+      dir.pending = takeSpillBuffer();
+      dir.pending_size = n - written;
+      std::memcpy(dir.pending.get(), scratch + written, dir.pending_size);
+      asio::async_write(dir.dst, asio::buffer(dir.pending.get(), dir.pending_size),
+                        [this, d, self = std::move(self)](const error_code& wec, size_t) mutable {
+                          onPendingWritten(d, wec, std::move(self));
+                        });
+      return;
+    }
+    if (n < kRelayChunk) break;  // a short read: the socket is (almost surely) drained
+  }
+  waitReadable(d, std::move(self));
+}
+
+void Relay::onPendingWritten(int d, const error_code& ec, Self self) {
+  Direction& dir = dirs_[d];
+  giveSpillBuffer(std::move(dir.pending));
+  dir.pending_size = 0;
+  if (finished_) return;
+  if (ec) {
+    if (ec != asio::error::operation_aborted) fail();
+    return;
+  }
+  waitReadable(d, std::move(self));
+}
+
+void Relay::onEof(int d) {
+  Direction& dir = dirs_[d];
+  dir.read_closed = true;
+  error_code ec;
+  dir.dst.shutdown(asio::socket_base::shutdown_send, ec);
+  if (dirs_[0].read_closed && dirs_[1].read_closed) finish();
+}
+
+void Relay::fail() {
+  finish();
+}
+
+void Relay::closeNow() {
+  finish();
+}
+
+void Relay::armIdleTimer() {
+  if (options_.idle_timeout.count() <= 0 || finished_) return;
+  auto tick = options_.idle_timeout / kIdleTicksPerTimeout;
+  if (tick.count() <= 0) tick = std::chrono::milliseconds(1);
+  idle_timer_.expires_after(tick);
+  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->finished_) return;
+    if (self->active_since_tick_) {
+      self->active_since_tick_ = false;
+      self->idle_ticks_ = 0;
+    } else if (++self->idle_ticks_ >= kIdleTicksPerTimeout) {
+      self->hcm_.downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("relay: idle timeout, closing");
+      self->finish();
+      return;
+    }
+    self->armIdleTimer();
+  });
+}
+
+void Relay::finish() {
+  if (finished_) return;
+  finished_ = true;
+  error_code ec;
+  idle_timer_.cancel();
+  client_.close(ec);
+  upstream_.close(ec);
+  if (slot_) {
+    cluster_->stats().upstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+    slot_.reset();
+  }
+  hcm_.downstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+  downstream_active_.reset();
+  upgrades_active_.reset();
+}
+
+}  // namespace wslb::relay

@@ -1,0 +1,194 @@
+#include "wslb/server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fstream>
+#include <stdexcept>
+
+namespace wslb::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+tcp::endpoint toEndpoint(const config::SocketAddress& a) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(a.address, ec);
+  if (ec) throw std::invalid_argument("invalid listen address \"" + a.address + "\"");
+  return tcp::endpoint(address, static_cast<uint16_t>(a.port));
+}
+
+tcp::acceptor makeAcceptor(asio::io_context& io, const tcp::endpoint& ep) {
+  tcp::acceptor acceptor(io);
+  acceptor.open(ep.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  int one = 1;
+  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    throw std::runtime_error("setsockopt(SO_REUSEPORT) failed");
+  }
+  // Accepted sockets inherit TCP_NODELAY.
+  acceptor.set_option(tcp::no_delay(true));
+  acceptor.bind(ep);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  return acceptor;
+}
+
+}  // namespace
+
+const char* toString(ServerState s) {
+  switch (s) {
+    case ServerState::kInitializing:
+      return "INITIALIZING";
+    case ServerState::kLive:
+      return "LIVE";
+    case ServerState::kDraining:
+      return "DRAINING";
+    case ServerState::kStopped:
+      return "DRAINING";
+  }
+  return "LIVE";
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)), drain_timer_(control_io_) {
+  if (options_.concurrency == 0) options_.concurrency = 1;
+  const auto& bootstrap = options_.bootstrap;
+  clusters_ = std::make_unique<upstream::ClusterManager>(bootstrap.clusters);
+  for (const auto& l : bootstrap.listeners) {
+    listeners_.push_back(std::make_shared<http::ListenerContext>(l.name, l.hcm, *clusters_));
+  }
+  for (unsigned i = 0; i < options_.concurrency; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i));
+  }
+  // One acceptor per worker per listener on the same port (SO_REUSEPORT): the kernel spreads
+  // new connections over the workers. Port 0: the first bind picks the port, the rest reuse it.
+  for (size_t li = 0; li < bootstrap.listeners.size(); ++li) {
+    auto ep = toEndpoint(bootstrap.listeners[li].address);
+    for (auto& worker : workers_) {
+      try {
+        auto acceptor = makeAcceptor(worker->io(), ep);
+        ep.port(acceptor.local_endpoint().port());
+        worker->addListener(std::move(acceptor), listeners_[li]);
+      } catch (const boost::system::system_error& e) {
+        throw std::runtime_error("cannot bind listener \"" + bootstrap.listeners[li].name +
+                                 "\" to " + ep.address().to_string() + ":" +
+                                 std::to_string(ep.port()) + ": " + e.code().message());
+      }
+    }
+    listener_ports_.push_back(ep.port());
+  }
+  if (bootstrap.admin.address) {
+    admin::AdminContext context;
+    context.clusters = clusters_.get();
+    for (const auto& l : listeners_) context.hcm_stats.push_back(&l->stats);
+    context.state = [this] { return std::string(toString(state_.load())); };
+    context.quit = [this] { shutdown(); };
+    const auto ep = toEndpoint(*bootstrap.admin.address);
+    try {
+      admin_ = std::make_unique<admin::AdminServer>(admin_io_, ep, std::move(context));
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("cannot bind admin listener to " + ep.address().to_string() + ":" +
+                               std::to_string(ep.port()) + ": " + e.code().message());
+    }
+    if (!options_.admin_address_path.empty()) {
+      std::ofstream out(options_.admin_address_path, std::ios::trunc);
+      out << ep.address().to_string() << ':' << admin_->port() << '\n';
+      if (!out) {
+        throw std::runtime_error("cannot write admin address to " + options_.admin_address_path);
+      }
+    }
+  }
+}
+
+Server::~Server() {
+  if (!shutdown_requested_.exchange(true)) finishShutdown();
+  if (control_thread_.joinable()) control_thread_.join();
+}
+
+int64_t Server::activeDownstreamConnections() const {
+  int64_t total = 0;
+  for (const auto& l : listeners_) total += l->stats.downstream_cx_active.load();
+  return total;
+}
+
+void Server::start() {
+  for (auto& w : workers_) w->start();
+  if (admin_) {
+    admin_->start();
+    admin_thread_ = std::thread([this] { admin_io_.run(); });
+  }
+  for (size_t i = 0; i < listener_ports_.size(); ++i) {
+    spdlog::info("[main] listener '{}' on port {} with {} worker(s)", listeners_[i]->name,
+                 listener_ports_[i], workers_.size());
+  }
+  if (admin_) spdlog::info("[main] admin address: port {}", admin_->port());
+  state_ = ServerState::kLive;
+  control_thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(control_io_);
+    control_io_.run();
+  });
+}
+
+int Server::run() {
+  std::unique_ptr<asio::signal_set> signals;
+  if (options_.handle_signals) {
+    signals = std::make_unique<asio::signal_set>(control_io_, SIGINT, SIGTERM);
+    signals->async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      spdlog::warn("[main] caught {}", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      shutdown();
+    });
+  }
+  start();
+  wait();
+  return 0;
+}
+
+void Server::shutdown() {
+  if (shutdown_requested_.exchange(true)) return;
+  asio::post(control_io_, [this] { beginDrain(); });
+}
+
+void Server::beginDrain() {
+  state_ = ServerState::kDraining;
+  spdlog::info("[main] shutting down: no new connections; waiting up to {} ms for {} to finish",
+               options_.drain_time.count(), activeDownstreamConnections());
+  for (auto& w : workers_) w->stopAccepting();
+  checkDrained(std::chrono::steady_clock::now() + options_.drain_time);
+}
+
+void Server::checkDrained(std::chrono::steady_clock::time_point deadline) {
+  if (activeDownstreamConnections() <= 0 || std::chrono::steady_clock::now() >= deadline) {
+    finishShutdown();
+    return;
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(50));
+  drain_timer_.async_wait([this, deadline](const boost::system::error_code& ec) {
+    if (!ec) checkDrained(deadline);
+  });
+}
+
+void Server::finishShutdown() {
+  const auto left = activeDownstreamConnections();
+  if (left > 0) spdlog::info("[main] closing {} connection(s) still open", left);
+  for (auto& w : workers_) w->closeAll();
+  // Give the workers a moment to run the close handlers (slots released, stats final).
+  for (int i = 0; i < 100 && activeDownstreamConnections() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& w : workers_) w->stop();
+  if (admin_) admin_->stop();
+  admin_io_.stop();
+  if (admin_thread_.joinable()) admin_thread_.join();
+  state_ = ServerState::kStopped;
+  control_io_.stop();
+  spdlog::info("[main] exiting");
+}
+
+void Server::wait() {
+  if (control_thread_.joinable()) control_thread_.join();
+}
+
+}  // namespace wslb::server

@@ -1,0 +1,129 @@
+#include "wslb/stats/collect.h"
+
+#include <string>
+
+namespace wslb::stats {
+namespace {
+
+uint64_t load(const std::atomic<uint64_t>& a) {
+  return a.load(std::memory_order_relaxed);
+}
+
+class ClusterStatWriter {
+ public:
+  ClusterStatWriter(const std::string& cluster, std::vector<Stat>& out)
+      : cluster_(cluster), out_(out) {}
+
+  void add(std::string_view stat, StatType type, uint64_t value) {
+    out_.push_back(Stat{"cluster." + cluster_ + "." + std::string(stat),
+                        "cluster." + std::string(stat),
+                        {{"envoy_cluster_name", cluster_}},
+                        type,
+                        value});
+  }
+
+  void addEndpoint(const upstream::Host& host, std::string_view stat, StatType type,
+                   uint64_t value) {
+    Tags tags{{"envoy_cluster_name", cluster_}, {"envoy_endpoint_address", host.addressString()}};
+    if (!host.hostname().empty()) tags.emplace_back("envoy_endpoint_hostname", host.hostname());
+    out_.push_back(Stat{"cluster." + cluster_ + ".endpoint." +
+                            sanitizeForStatName(host.addressString()) + "." + std::string(stat),
+                        "cluster.endpoint." + std::string(stat), std::move(tags), type, value});
+  }
+
+ private:
+  const std::string& cluster_;
+  std::vector<Stat>& out_;
+};
+
+}  // namespace
+
+std::string sanitizeForStatName(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == ':') c = '_';
+  }
+  return out;
+}
+
+void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>& out) {
+  ClusterStatWriter w(cluster.name(), out);
+  const auto& s = cluster.stats();
+  constexpr auto kC = StatType::kCounter;
+  constexpr auto kG = StatType::kGauge;
+  const uint32_t active = cluster.active();
+  const uint32_t max_cx = cluster.maxConnections();
+  const uint32_t pending = cluster.pendingActive();
+  const uint32_t max_pending = cluster.maxPending();
+
+  w.add("upstream_cx_active", kG, active);
+  w.add("upstream_cx_total", kC, load(s.upstream_cx_total));
+  w.add("upstream_cx_connect_fail", kC, load(s.upstream_cx_connect_fail));
+  w.add("upstream_cx_connect_timeout", kC, load(s.upstream_cx_connect_timeout));
+  w.add("upstream_cx_overflow", kC, load(s.upstream_cx_overflow));
+  w.add("upstream_cx_destroy", kC, load(s.upstream_cx_destroy));
+  w.add("upstream_cx_rx_bytes_total", kC, load(s.upstream_cx_rx_bytes_total));
+  w.add("upstream_cx_tx_bytes_total", kC, load(s.upstream_cx_tx_bytes_total));
+  w.add("upstream_rq_pending_active", kG, pending);
+  w.add("upstream_rq_pending_total", kC, load(s.upstream_rq_pending_total));
+  w.add("upstream_rq_pending_overflow", kC, load(s.upstream_rq_pending_overflow));
+  w.add("circuit_breakers.default.cx_open", kG, active >= max_cx ? 1 : 0);
+  w.add("circuit_breakers.default.rq_pending_open", kG, pending >= max_pending ? 1 : 0);
+  if (cluster.config().default_thresholds.track_remaining) {
+    w.add("circuit_breakers.default.remaining_cx", kG, active >= max_cx ? 0 : max_cx - active);
+    w.add("circuit_breakers.default.remaining_pending", kG,
+          pending >= max_pending ? 0 : max_pending - pending);
+  }
+
+  const auto set = cluster.hostSet();
+  uint64_t healthy = 0;
+  uint64_t degraded = 0;
+  for (const auto& host : set->all_hosts) {
+    if (host->eligible() && !host->degraded()) ++healthy;
+    if (host->eligible() && host->degraded()) ++degraded;
+  }
+  w.add("membership_total", kG, set->all_hosts.size());
+  w.add("membership_healthy", kG, healthy);
+  w.add("membership_degraded", kG, degraded);
+
+  for (const auto& host : set->all_hosts) {
+    const auto& hs = host->stats();
+    w.addEndpoint(*host, "cx_active", kG, host->active());
+    w.addEndpoint(*host, "cx_total", kC, load(hs.cx_total));
+    w.addEndpoint(*host, "cx_connect_fail", kC, load(hs.cx_connect_fail));
+    w.addEndpoint(*host, "healthy", kG, host->eligible() ? 1 : 0);
+  }
+}
+
+void appendHcmStats(const HcmStats& h, std::vector<Stat>& out) {
+  auto add = [&](std::string_view stat, StatType type, uint64_t value) {
+    out.push_back(Stat{"http." + h.stat_prefix + "." + std::string(stat),
+                       "http." + std::string(stat),
+                       {{"envoy_http_conn_manager_prefix", h.stat_prefix}},
+                       type,
+                       value});
+  };
+  auto gauge = [](const std::atomic<int64_t>& a) {
+    const int64_t v = a.load(std::memory_order_relaxed);
+    return v < 0 ? uint64_t{0} : static_cast<uint64_t>(v);
+  };
+  constexpr auto kC = StatType::kCounter;
+  constexpr auto kG = StatType::kGauge;
+  add("downstream_cx_total", kC, load(h.downstream_cx_total));
+  add("downstream_cx_active", kG, gauge(h.downstream_cx_active));
+  add("downstream_cx_destroy", kC, load(h.downstream_cx_destroy));
+  add("downstream_cx_upgrades_total", kC, load(h.downstream_cx_upgrades_total));
+  add("downstream_cx_upgrades_active", kG, gauge(h.downstream_cx_upgrades_active));
+  add("downstream_cx_rx_bytes_total", kC, load(h.downstream_cx_rx_bytes_total));
+  add("downstream_cx_tx_bytes_total", kC, load(h.downstream_cx_tx_bytes_total));
+  add("downstream_rq_total", kC, load(h.downstream_rq_total));
+  add("downstream_rq_ws_on_non_ws_route", kC, load(h.downstream_rq_ws_on_non_ws_route));
+  add("downstream_rq_1xx", kC, load(h.downstream_rq_1xx));
+  add("downstream_rq_2xx", kC, load(h.downstream_rq_2xx));
+  add("downstream_rq_3xx", kC, load(h.downstream_rq_3xx));
+  add("downstream_rq_4xx", kC, load(h.downstream_rq_4xx));
+  add("downstream_rq_5xx", kC, load(h.downstream_rq_5xx));
+  add("downstream_rq_idle_timeout", kC, load(h.downstream_rq_idle_timeout));
+}
+
+}  // namespace wslb::stats
