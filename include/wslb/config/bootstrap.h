@@ -16,7 +16,7 @@ using Duration = std::chrono::milliseconds;
 
 /// envoy.config.core.v3.SocketAddress (TCP only).
 struct SocketAddress {
-  std::string address;  ///< IP literal ("127.0.0.1", "::1", "0.0.0.0") or a hostname.
+  std::string address;  ///< IP literal in canonical form ("127.0.0.1", "::1", "0.0.0.0").
   uint32_t port = 0;    ///< port_value; 0 only allowed on listeners/admin (ephemeral).
 };
 

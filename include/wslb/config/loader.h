@@ -37,6 +37,8 @@ LoadResult loadBootstrap(const std::string& config_path, const std::string& conf
 
 /// Parses an Envoy duration string ("5s", "0.25s", "0s", "1.5s"; also "100ms"-free proto3 JSON
 /// form only: seconds with optional fraction and a trailing 's'). nullopt if malformed/negative.
+/// The fraction is truncated to milliseconds, except that a positive value below 1 ms gives 1 ms
+/// (never 0, which would disable a timeout).
 std::optional<Duration> parseDuration(std::string_view text);
 
 }  // namespace wslb::config

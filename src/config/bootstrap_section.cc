@@ -1,0 +1,108 @@
+#include "config/bootstrap_section.h"
+
+#include <set>
+#include <string>
+
+#include "config/address.h"
+#include "config/cluster_section.h"
+#include "config/listener_section.h"
+
+namespace wslb::config {
+namespace {
+
+void readNode(Context& ctx, const Field& field, Node& out) {
+  MapReader map(ctx, field);
+  if (std::optional<Field> id = map.take("id")) {
+    if (std::optional<std::string> value = ctx.readString(*id)) out.id = *value;
+  }
+  if (std::optional<Field> cluster = map.take("cluster")) {
+    if (std::optional<std::string> value = ctx.readString(*cluster)) out.cluster = *value;
+  }
+  map.ignore({"metadata", "dynamic_parameters", "locality", "user_agent_name", "user_agent_version",
+              "user_agent_build_version", "extensions", "client_features", "listening_addresses"});
+  map.finish();
+}
+
+void readAdmin(Context& ctx, const Field& field, Admin& out) {
+  MapReader map(ctx, field);
+  if (std::optional<Field> address = map.take("address")) {
+    out.address = readAddress(ctx, *address, PortRule::kAllowZero);
+  }
+  map.ignore({"access_log", "access_log_path", "profile_path", "socket_options",
+              "ignore_global_conn_limit"});
+  map.finish();
+}
+
+void readStaticResources(Context& ctx, const Field& field, Bootstrap& out) {
+  MapReader map(ctx, field);
+  // Clusters first: routes are checked against their names.
+  if (std::optional<Field> clusters = map.take("clusters")) {
+    out.clusters = readClusters(ctx, *clusters);
+  }
+  std::set<std::string> cluster_names;
+  for (const Cluster& cluster : out.clusters) cluster_names.insert(cluster.name);
+  if (std::optional<Field> listeners = map.take("listeners")) {
+    out.listeners = readListeners(ctx, *listeners, cluster_names);
+  }
+  // Secrets only feed TLS transport sockets, which are refused where they appear.
+  map.ignore({"secrets"});
+  map.finish();
+}
+
+}  // namespace
+
+Bootstrap readBootstrap(Context& ctx, const YAML::Node& root) {
+  Bootstrap out;
+  if (!root.IsMap()) {
+    ctx.error("", "expected a mapping at the top level of the configuration");
+    return out;
+  }
+  MapReader map(ctx, Field{root, ""});
+  if (std::optional<Field> node = map.take("node")) readNode(ctx, *node, out.node);
+  if (std::optional<Field> admin = map.take("admin")) readAdmin(ctx, *admin, out.admin);
+  if (std::optional<Field> resources = map.take("static_resources")) {
+    readStaticResources(ctx, *resources, out);
+  }
+  // Listeners, clusters or endpoints from a control plane would be missing entirely.
+  map.reject({"dynamic_resources"});
+  map.ignore({"node_context_params",
+              "cluster_manager",
+              "hds_config",
+              "flags_path",
+              "stats_sinks",
+              "deferred_stat_options",
+              "stats_config",
+              "stats_flush_interval",
+              "stats_flush_on_admin",
+              "watchdog",
+              "watchdogs",
+              "tracing",
+              "runtime",
+              "layered_runtime",
+              "overload_manager",
+              "enable_dispatcher_stats",
+              "header_prefix",
+              "stats_server_version_override",
+              "use_tcp_for_dns_lookups",
+              "dns_resolution_config",
+              "typed_dns_resolver_config",
+              "bootstrap_extensions",
+              "fatal_actions",
+              "config_sources",
+              "default_config_source",
+              "default_socket_interface",
+              "certificate_provider_instances",
+              "inline_headers",
+              "perf_tracing_file_path",
+              "default_regex_engine",
+              "xds_delegate_extension",
+              "xds_config_tracker_extension",
+              "listener_manager",
+              "application_log_config",
+              "grpc_async_client_manager_config",
+              "memory_allocator_manager"});
+  map.finish();
+  return out;
+}
+
+}  // namespace wslb::config
