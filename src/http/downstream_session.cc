@@ -342,7 +342,9 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     auto [ec, n] =
         co_await bhttp::async_read_header(*upstream_socket_, upstream_buffer, parser, kAsTuple);
     rec = ec;
-    if (!rec && !upgrade && !parser.is_done()) {
+    const bool switching =
+        upgrade && parser.get().result() == bhttp::status::switching_protocols;
+    if (!rec && !switching && !parser.is_done()) {
       auto [ec2, n2] =
           co_await bhttp::async_read(*upstream_socket_, upstream_buffer, parser, kAsTuple);
       rec = ec2;

@@ -1,0 +1,345 @@
+#include "test_support.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "wslb/config/loader.h"
+
+extern char** environ;
+
+namespace wslb::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace bws = boost::beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+void setSocketTimeouts(tcp::socket& s, int seconds) {
+  timeval tv{seconds, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+std::string makeConfig(const ConfigSpec& spec) {
+  std::ostringstream y;
+  y << "admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}\n"
+    << "static_resources:\n"
+    << "  listeners:\n"
+    << "  - name: ws\n"
+    << "    address: {socket_address: {address: 127.0.0.1, port_value: 0}}\n"
+    << "    filter_chains:\n"
+    << "    - filters:\n"
+    << "      - name: envoy.filters.network.http_connection_manager\n"
+    << "        typed_config:\n"
+    << "          \"@type\": type.googleapis.com/"
+       "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n"
+    << "          stat_prefix: ingress_ws\n"
+    << "          upgrade_configs: [{upgrade_type: websocket}]\n"
+    << "          route_config:\n"
+    << "            virtual_hosts:\n"
+    << "            - name: all\n"
+    << "              domains: [\"*\"]\n"
+    << "              routes:\n"
+    << spec.extra_route_yaml
+    << "              - match: {prefix: \"/\"}\n"
+    << "                route:\n"
+    << "                  cluster: backend\n"
+    << "                  timeout: 0s\n";
+  if (!spec.idle_timeout.empty()) {
+    y << "                  idle_timeout: " << spec.idle_timeout << "\n";
+  }
+  y << "          http_filters:\n"
+    << "          - name: envoy.filters.http.router\n"
+    << "            typed_config: {\"@type\": "
+       "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n"
+    << "  clusters:\n"
+    << "  - name: backend\n"
+    << "    connect_timeout: " << spec.connect_timeout << "\n";
+  if (!spec.lb_policy.empty()) y << "    lb_policy: " << spec.lb_policy << "\n";
+  if (!spec.pending_timeout.empty()) {
+    y << "    metadata: {filter_metadata: {wslb: {pending_timeout: " << spec.pending_timeout
+      << "}}}\n";
+  }
+  y << "    circuit_breakers:\n"
+    << "      thresholds:\n"
+    << "      - priority: DEFAULT\n"
+    << "        max_pending_requests: " << spec.max_pending << "\n"
+    << "        max_retries: " << spec.max_retries << "\n"
+    << "        track_remaining: true\n";
+  if (spec.cluster_max) y << "        max_connections: " << *spec.cluster_max << "\n";
+  if (spec.per_host_max) {
+    y << "      per_host_thresholds:\n"
+      << "      - max_connections: " << *spec.per_host_max << "\n";
+  }
+  y << "    load_assignment:\n"
+    << "      cluster_name: backend\n"
+    << "      endpoints:\n"
+    << "      - lb_endpoints:\n";
+  int i = 0;
+  for (auto port : spec.ports) {
+    ++i;
+    y << "        - endpoint:\n"
+      << "            hostname: pod-" << i << "\n"
+      << "            address: {socket_address: {address: 127.0.0.1, port_value: " << port
+      << "}}\n";
+    if (auto it = spec.endpoint_weights.find(port); it != spec.endpoint_weights.end()) {
+      y << "          load_balancing_weight: " << it->second << "\n";
+    }
+    if (auto it = spec.endpoint_caps.find(port); it != spec.endpoint_caps.end()) {
+      y << "          metadata: {filter_metadata: {wslb: {max_connections: " << it->second
+        << "}}}\n";
+    }
+  }
+  return y.str();
+}
+
+InProcessWslb::InProcessWslb(const std::string& yaml, unsigned concurrency) {
+  auto result = config::loadBootstrapFromString(yaml);
+  if (!result.ok()) {
+    std::string all;
+    for (const auto& e : result.errors) all += e.str() + "\n";
+    throw std::runtime_error("test config invalid:\n" + all + yaml);
+  }
+  server::ServerOptions options;
+  options.bootstrap = std::move(*result.bootstrap);
+  options.concurrency = concurrency;
+  options.drain_time = std::chrono::seconds(5);
+  options.handle_signals = false;
+  server_ = std::make_unique<server::Server>(std::move(options));
+  server_->start();
+}
+
+InProcessWslb::~InProcessWslb() {
+  server_->shutdown();
+  server_->wait();
+}
+
+std::string InProcessWslb::admin(const std::string& target, const std::string& method,
+                                 unsigned* status) {
+  auto r = rawRequest(adminPort(), method + " " + target +
+                                       " HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n"
+                                       "Connection: close\r\n\r\n");
+  if (status != nullptr) *status = r.status;
+  return r.body;
+}
+
+std::vector<std::unique_ptr<echo::EchoServer>> startEchoBackends(size_t n) {
+  std::vector<std::unique_ptr<echo::EchoServer>> out;
+  for (size_t i = 0; i < n; ++i) {
+    echo::EchoServer::Options o;
+    o.id = "pod-" + std::to_string(i + 1);
+    auto s = std::make_unique<echo::EchoServer>(o);
+    s->start();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<uint16_t> portsOf(const std::vector<std::unique_ptr<echo::EchoServer>>& backends) {
+  std::vector<uint16_t> ports;
+  for (const auto& b : backends) ports.push_back(b->port());
+  return ports;
+}
+
+HttpResult rawRequest(uint16_t port, const std::string& raw) {
+  HttpResult result;
+  asio::io_context io;
+  tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return result;
+  setSocketTimeouts(s, 10);
+  asio::write(s, asio::buffer(raw), ec);
+  if (ec) return result;
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  bhttp::read(s, buffer, parser, ec);
+  if (ec && !parser.is_header_done()) return result;
+  const auto& res = parser.get();
+  result.status = res.result_int();
+  for (const auto& f : res) result.headers[lower(std::string(f.name_string()))] = f.value();
+  result.body = res.body();
+  result.ok = !ec;
+  return result;
+}
+
+std::string upgradeRequest(const std::string& target, const std::string& extra) {
+  return "GET " + target +
+         " HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+         extra + "\r\n";
+}
+
+WsClient::WsClient(uint16_t port, const std::string& target,
+                   const std::vector<std::pair<std::string, std::string>>& headers) {
+  ws_ = std::make_unique<bws::stream<tcp::socket>>(io_);
+  auto& sock = ws_->next_layer();
+  sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  sock.set_option(tcp::no_delay(true));
+  setSocketTimeouts(sock, 15);
+  ws_->set_option(bws::stream_base::decorator([headers](bws::request_type& req) {
+    for (const auto& [k, v] : headers) req.set(k, v);
+  }));
+  ws_->read_message_max(64 * 1024 * 1024);
+  ws_->control_callback([this](bws::frame_type kind, beast::string_view payload) {
+    if (kind == bws::frame_type::pong) pongs_.emplace_back(payload);
+  });
+  ws_->handshake(response_, "127.0.0.1", target);
+  backend_id_ = std::string(response_["X-Backend-Id"]);
+}
+
+WsClient::~WsClient() {
+  boost::system::error_code ec;
+  ws_->next_layer().close(ec);
+}
+
+void WsClient::sendText(const std::string& s) {
+  ws_->text(true);
+  ws_->write(asio::buffer(s));
+}
+
+void WsClient::sendBinary(const std::string& s) {
+  ws_->binary(true);
+  ws_->write(asio::buffer(s));
+}
+
+void WsClient::sendFragmented(const std::string& s, size_t parts, bool binary) {
+  ws_->binary(binary);
+  const size_t step = (s.size() + parts - 1) / parts;
+  for (size_t off = 0; off < s.size(); off += step) {
+    const size_t n = std::min(step, s.size() - off);
+    ws_->write_some(off + n >= s.size(), asio::buffer(s.data() + off, n));
+  }
+}
+
+std::string WsClient::receive(bool* binary) {
+  beast::flat_buffer buffer;
+  ws_->read(buffer);
+  if (binary != nullptr) *binary = ws_->got_binary();
+  return beast::buffers_to_string(buffer.data());
+}
+
+void WsClient::ping(const std::string& payload) { ws_->ping(bws::ping_data(payload)); }
+
+uint16_t WsClient::close(uint16_t code) {
+  ws_->close(bws::close_reason(code));
+  // Beast's close() reads until the peer's Close arrives.
+  return ws_->reason().code;
+}
+
+void WsClient::abort() {
+  auto& sock = ws_->next_layer();
+  ::linger l{1, 0};
+  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  boost::system::error_code ec;
+  sock.close(ec);
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_prefix)
+    : out_path_(log_prefix + ".stdout"), err_path_(log_prefix + ".stderr") {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + " failed");
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+void ChildProcess::signal(int signo) {
+  if (!reaped_ && pid_ > 0) ::kill(pid_, signo);
+}
+
+int ChildProcess::wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!reaped_) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+std::string ChildProcess::stdoutText() const { return readAll(out_path_); }
+std::string ChildProcess::stderrText() const { return readAll(err_path_); }
+
+std::string makeTempDir() {
+  char tmpl[] = "/tmp/wslb-test-XXXXXX";
+  const char* dir = ::mkdtemp(tmpl);
+  if (dir == nullptr) throw std::runtime_error("mkdtemp failed");
+  return dir;
+}
+
+void writeFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+uint16_t unusedPort() {
+  asio::io_context io;
+  tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+}  // namespace wslb::test
