@@ -191,7 +191,7 @@ void Relay::armIdleTimer() {
       self->idle_ticks_ = 0;
     } else if (++self->idle_ticks_ >= kIdleTicksPerTimeout) {
       self->hcm_.downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("relay: idle timeout, closing");
+      spdlog::debug("[relay] idle timeout, closing");
       self->finish();
       return;
     }

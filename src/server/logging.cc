@@ -19,7 +19,8 @@ std::optional<spdlog::level::level_enum> parseLogLevel(std::string_view name) {
 
 void setupLogging(spdlog::level::level_enum level) {
   auto logger = spdlog::stderr_logger_mt("wslb");
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e][%t][%l] %v");
+  // Messages start with "[component] ", giving Envoy's "[time][tid][level][component] message".
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e][%t][%l]%v");
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

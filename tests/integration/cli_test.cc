@@ -116,7 +116,7 @@ TEST(Cli, ServesThenDrainsOnSigterm) {
   c->close(1000);
   EXPECT_EQ(p.wait(15s), 0) << p.stderrText();
   const auto log = p.stderrText();
-  EXPECT_NE(log.find("][info] [main] wslb version"), std::string::npos) << log;
+  EXPECT_NE(log.find("][info][main] wslb version"), std::string::npos) << log;
   EXPECT_NE(log.find("caught SIGTERM"), std::string::npos);
 }
 
