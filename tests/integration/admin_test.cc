@@ -19,9 +19,8 @@ TEST(Admin, ClustersAndPrometheusMatchBackendCounts) {
   for (int i = 0; i < 9; ++i) clients.push_back(std::make_unique<WsClient>(lb.port()));
   clients[8]->close(1000);
   clients.pop_back();
-  ASSERT_TRUE(waitFor([&] {
-    return backends[0]->active() + backends[1]->active() + backends[2]->active() == 8;
-  }));
+  ASSERT_TRUE(waitFor(
+      [&] { return backends[0]->active() + backends[1]->active() + backends[2]->active() == 8; }));
   ASSERT_TRUE(waitFor([&] {
     return lb.admin("/stats").find("cluster.backend.upstream_cx_active: 8\n") != std::string::npos;
   }));
@@ -30,18 +29,17 @@ TEST(Admin, ClustersAndPrometheusMatchBackendCounts) {
   const auto prom = lb.admin("/stats/prometheus");
   for (const auto& b : backends) {
     const std::string addr = "127.0.0.1:" + std::to_string(b->port());
-    EXPECT_NE(clusters.find("backend::" + addr + "::cx_active::" + std::to_string(b->active()) +
-                            "\n"),
-              std::string::npos)
+    EXPECT_NE(
+        clusters.find("backend::" + addr + "::cx_active::" + std::to_string(b->active()) + "\n"),
+        std::string::npos)
         << clusters;
-    const std::regex series("envoy_cluster_endpoint_cx_active\\{envoy_cluster_name=\"backend\","
-                            "envoy_endpoint_address=\"" + addr +
-                            "\",envoy_endpoint_hostname=\"pod-[0-9]\"\\} " +
-                            std::to_string(b->active()) + "\n");
+    const std::regex series(
+        "envoy_cluster_endpoint_cx_active\\{envoy_cluster_name=\"backend\","
+        "envoy_endpoint_address=\"" +
+        addr + "\",envoy_endpoint_hostname=\"pod-[0-9]\"\\} " + std::to_string(b->active()) + "\n");
     EXPECT_TRUE(std::regex_search(prom, series)) << addr << "\n" << prom;
   }
-  EXPECT_NE(clusters.find("backend::default_priority::max_connections::1024\n"),
-            std::string::npos);
+  EXPECT_NE(clusters.find("backend::default_priority::max_connections::1024\n"), std::string::npos);
   EXPECT_NE(clusters.find("::health_flags::healthy\n"), std::string::npos);
   EXPECT_NE(clusters.find("::weight::1\n"), std::string::npos);
   EXPECT_NE(prom.find("# TYPE envoy_cluster_upstream_cx_active gauge\n"

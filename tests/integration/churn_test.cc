@@ -54,14 +54,19 @@ TEST(Churn, ThousandsOfConnectionsWithRandomAbortsLeaveNoSlotBehind) {
           WsClient c(lb.port());
           established++;
           switch (rng() % 4) {
-            case 0: c.abort(); break;  // client reset without Close
-            case 1: c.close(1000); break;
+            case 0:
+              c.abort();
+              break;  // client reset without Close
+            case 1:
+              c.close(1000);
+              break;
             case 2:
               c.sendText("ping");
               c.receive();
               c.abort();
               break;
-            default: break;  // destructor: TCP close without Close frame
+            default:
+              break;  // destructor: TCP close without Close frame
           }
         } catch (const std::exception&) {
           refused++;
@@ -85,9 +90,8 @@ TEST(Churn, ThousandsOfConnectionsWithRandomAbortsLeaveNoSlotBehind) {
   const auto stats = lb.admin("/stats");
   EXPECT_NE(stats.find("http.ingress_ws.downstream_cx_active: 0\n"), std::string::npos) << stats;
   EXPECT_NE(stats.find("http.ingress_ws.downstream_cx_upgrades_active: 0\n"), std::string::npos);
-  EXPECT_TRUE(waitFor([&] {
-    return backends[0]->active() + backends[1]->active() + backends[2]->active() == 0;
-  }));
+  EXPECT_TRUE(waitFor(
+      [&] { return backends[0]->active() + backends[1]->active() + backends[2]->active() == 0; }));
   for (const auto& b : backends) {
     EXPECT_NE(stats.find("cluster.backend.endpoint.127.0.0.1_" + std::to_string(b->port()) +
                          ".cx_active: 0\n"),

@@ -28,9 +28,9 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_NE(v.stdoutText().find("wslb version: "), std::string::npos);
   ChildProcess h({WSLB_BINARY, "--help"}, dir + "/h");
   EXPECT_EQ(h.wait(10s), 0);
-  for (const char* flag : {"--config-path", "--config-yaml", "--mode", "--log-level",
-                           "--concurrency", "--drain-time-s", "--service-node",
-                           "--service-cluster", "--version"}) {
+  for (const char* flag :
+       {"--config-path", "--config-yaml", "--mode", "--log-level", "--concurrency",
+        "--drain-time-s", "--service-node", "--service-cluster", "--version"}) {
     EXPECT_NE(h.stdoutText().find(flag), std::string::npos) << flag;
   }
 }
@@ -76,8 +76,8 @@ TEST(Cli, ConfigYamlMergesOverConfigPath) {
                   "node: {id: merged-node}"},
                  dir + "/p");
   EXPECT_EQ(p.wait(10s), 0) << p.stderrText();
-  ChildProcess bad({WSLB_BINARY, "--mode", "validate", "-c", dir + "/base.yaml",
-                    "--config-yaml", "static_resources: {clusters: [{name: backend}]}"},
+  ChildProcess bad({WSLB_BINARY, "--mode", "validate", "-c", dir + "/base.yaml", "--config-yaml",
+                    "static_resources: {clusters: [{name: backend}]}"},
                    dir + "/bad");
   EXPECT_EQ(bad.wait(10s), 1);  // appended duplicate cluster name
 }
@@ -130,9 +130,9 @@ TEST(Cli, DrainTimeBoundsTheWait) {
   yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
                "port_value: " + std::to_string(port));
   writeFile(dir + "/wslb.yaml", yaml);
-  ChildProcess p({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "--drain-time-s",
-                  "1"},
-                 dir + "/wslb");
+  ChildProcess p(
+      {WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "--drain-time-s", "1"},
+      dir + "/wslb");
   ASSERT_TRUE(waitFor([&] {
     try {
       WsClient probe{port};
@@ -153,8 +153,7 @@ TEST(Cli, InvalidConfigFailsToStartWithItsPath) {
   writeFile(dir + "/bad.yaml", "static_resources: {clusters: [{name: c, connect_timeout: 5}]}\n");
   ChildProcess p({WSLB_BINARY, "-c", dir + "/bad.yaml"}, dir + "/p");
   EXPECT_EQ(p.wait(10s), 1);
-  EXPECT_NE(p.stderrText().find("static_resources.clusters[0].connect_timeout"),
-            std::string::npos)
+  EXPECT_NE(p.stderrText().find("static_resources.clusters[0].connect_timeout"), std::string::npos)
       << p.stderrText();
 }
 

@@ -24,8 +24,10 @@ TEST(Failures, ConnectRefusedGoesToTheNextPod) {
   }
   const auto stats = lb.admin("/stats");
   // The first upgrade saw a tie (both at 0) and may have picked pod-1 directly.
-  const bool three = stats.find("cluster.backend.upstream_cx_connect_fail: 3\n") != std::string::npos;
-  const bool four = stats.find("cluster.backend.upstream_cx_connect_fail: 4\n") != std::string::npos;
+  const bool three =
+      stats.find("cluster.backend.upstream_cx_connect_fail: 3\n") != std::string::npos;
+  const bool four =
+      stats.find("cluster.backend.upstream_cx_connect_fail: 4\n") != std::string::npos;
   EXPECT_TRUE(three || four) << stats;
   EXPECT_NE(stats.find("cluster.backend.endpoint.127.0.0.1_" + std::to_string(dead) +
                        ".cx_connect_fail: " + (four ? "4" : "3") + "\n"),
@@ -80,33 +82,37 @@ TEST(Failures, BadRequestsGetClearStatusesAndServerKeepsServing) {
   EXPECT_EQ(rawRequest(p, "GARBAGE\r\n\r\n").status, 400u);
   EXPECT_EQ(rawRequest(p, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n").status, 400u);
   // Bad Sec-WebSocket-Key.
-  EXPECT_EQ(rawRequest(p, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                          "Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: "
-                          "13\r\n\r\n")
+  EXPECT_EQ(rawRequest(p,
+                       "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+                       "Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: "
+                       "13\r\n\r\n")
                 .status,
             400u);
   // Missing key.
-  EXPECT_EQ(rawRequest(p, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                          "Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+  EXPECT_EQ(rawRequest(p,
+                       "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+                       "Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .status,
             400u);
   // Wrong version -> 426 naming the supported one.
-  auto r = rawRequest(p, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                         "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                         "Sec-WebSocket-Version: 8\r\n\r\n");
+  auto r = rawRequest(p,
+                      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+                      "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 8\r\n\r\n");
   EXPECT_EQ(r.status, 426u);
   EXPECT_EQ(r.headers["sec-websocket-version"], "13");
   // Upgrade on POST.
-  EXPECT_EQ(rawRequest(p, "POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                          "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n")
+  EXPECT_EQ(rawRequest(p,
+                       "POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+                       "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n")
                 .status,
             400u);
   // Headers over 60 KiB -> 431.
-  EXPECT_EQ(rawRequest(p, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(70000, 'a') +
-                              "\r\n\r\n")
-                .status,
-            431u);
+  EXPECT_EQ(
+      rawRequest(p, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n")
+          .status,
+      431u);
   // Missing Host on HTTP/1.1.
   EXPECT_EQ(rawRequest(p, "GET / HTTP/1.1\r\n\r\n").status, 400u);
 
@@ -122,8 +128,9 @@ TEST(Failures, NoRouteIs404AndDisabledUpgradeIs403) {
   spec.ports = portsOf(backends);
   InProcessWslb lb(makeConfig(spec));
   // Route "/" catches everything here; a non-websocket upgrade is refused.
-  auto r = rawRequest(lb.port(), "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: "
-                                 "Upgrade\r\n\r\n");
+  auto r = rawRequest(lb.port(),
+                      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: "
+                      "Upgrade\r\n\r\n");
   EXPECT_EQ(r.status, 403u);
 }
 

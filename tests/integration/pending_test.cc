@@ -66,7 +66,8 @@ TEST(Pending, FullQueueIs503AtOnce) {
   spec.pending_timeout = "3s";
   InProcessWslb lb(makeConfig(spec));
   WsClient first(lb.port());
-  auto queued = std::async(std::launch::async, [&] { return rawRequest(lb.port(), upgradeRequest()); });
+  auto queued =
+      std::async(std::launch::async, [&] { return rawRequest(lb.port(), upgradeRequest()); });
   ASSERT_TRUE(waitFor([&] {
     return lb.admin("/stats").find("upstream_rq_pending_active: 1\n") != std::string::npos;
   }));

@@ -16,14 +16,16 @@ TEST(PlainHttp, ContentLengthAndChunkedBodies) {
   spec.ports = portsOf(backends);
   InProcessWslb lb(makeConfig(spec));
 
-  auto r = rawRequest(lb.port(), "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                                 "Connection: close\r\n\r\nhello");
+  auto r = rawRequest(lb.port(),
+                      "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      "Connection: close\r\n\r\nhello");
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.body, "POST /submit\nhello");
   EXPECT_EQ(r.headers["x-backend-id"], "pod-1");
 
-  r = rawRequest(lb.port(), "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                            "Connection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+  r = rawRequest(lb.port(),
+                 "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                 "Connection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.body, "POST /c\nabcdefg");
 
@@ -84,8 +86,9 @@ TEST(PlainHttp, ForwardedHeadersAreAdded) {
   ConfigSpec spec;
   spec.ports = {acceptor.local_endpoint().port()};
   InProcessWslb lb(makeConfig(spec));
-  auto r = rawRequest(lb.port(), "GET /h HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.9.9.9\r\n"
-                                 "Connection: close, X-Drop\r\nX-Drop: secret\r\n\r\n");
+  auto r = rawRequest(lb.port(),
+                      "GET /h HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.9.9.9\r\n"
+                      "Connection: close, X-Drop\r\nX-Drop: secret\r\n\r\n");
   backend.join();
   EXPECT_EQ(r.status, 200u);
   EXPECT_NE(seen.find("x-forwarded-for: 10.9.9.9, 127.0.0.1\r\n"), std::string::npos) << seen;

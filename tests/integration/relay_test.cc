@@ -78,7 +78,8 @@ TEST_F(Relay, CloseCodesPassBothWays) {
   }
   EXPECT_TRUE(waitFor([&] { return backends_[0]->active() + backends_[1]->active() == 0; }));
   EXPECT_TRUE(waitFor([&] {
-    return lb_->admin("/stats").find("cluster.backend.upstream_cx_active: 0\n") != std::string::npos;
+    return lb_->admin("/stats").find("cluster.backend.upstream_cx_active: 0\n") !=
+           std::string::npos;
   }));
 }
 
@@ -112,8 +113,7 @@ TEST_F(Relay, BytesRightAfterTheRequestAreForwarded) {
   std::string got;
   char buf[4096];
   // Read until the 101 head and the echoed 4-byte frame (0x81 0x02 'h' 'i') have arrived.
-  while (got.find("\r\n\r\n") == std::string::npos ||
-         got.size() < got.find("\r\n\r\n") + 4 + 4) {
+  while (got.find("\r\n\r\n") == std::string::npos || got.size() < got.find("\r\n\r\n") + 4 + 4) {
     size_t n = s.read_some(asio::buffer(buf));
     got.append(buf, n);
   }

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <boost/asio/connect.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -79,8 +79,7 @@ std::string makeConfig(const ConfigSpec& spec) {
     << "            - name: all\n"
     << "              domains: [\"*\"]\n"
     << "              routes:\n"
-    << spec.extra_route_yaml
-    << "              - match: {prefix: \"/\"}\n"
+    << spec.extra_route_yaml << "              - match: {prefix: \"/\"}\n"
     << "                route:\n"
     << "                  cluster: backend\n"
     << "                  timeout: 0s\n";
@@ -259,7 +258,9 @@ std::string WsClient::receive(bool* binary) {
   return beast::buffers_to_string(buffer.data());
 }
 
-void WsClient::ping(const std::string& payload) { ws_->ping(bws::ping_data(payload)); }
+void WsClient::ping(const std::string& payload) {
+  ws_->ping(bws::ping_data(payload));
+}
 
 uint16_t WsClient::close(uint16_t code) {
   ws_->close(bws::close_reason(code));
@@ -321,8 +322,12 @@ int ChildProcess::wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string ChildProcess::stdoutText() const { return readAll(out_path_); }
-std::string ChildProcess::stderrText() const { return readAll(err_path_); }
+std::string ChildProcess::stdoutText() const {
+  return readAll(out_path_);
+}
+std::string ChildProcess::stderrText() const {
+  return readAll(err_path_);
+}
 
 std::string makeTempDir() {
   char tmpl[] = "/tmp/wslb-test-XXXXXX";
