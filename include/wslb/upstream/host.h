@@ -1,0 +1,105 @@
+#pragma once
+// One backend endpoint (a pod): address, weight, cap and the live counters every worker shares.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace wslb::upstream {
+
+/// Bits of Host::healthFlags(). Any bit set except kDegradedEdsHealth makes a host ineligible.
+enum HealthFlag : uint32_t {
+  kFailedEdsHealth = 1u << 0,  ///< EDS/static health_status UNHEALTHY, DRAINING or TIMEOUT.
+  kDegradedEdsHealth =
+      1u << 1,  ///< health_status DEGRADED: used only when no healthy host has room.
+  kPendingDynamicRemoval = 1u << 2,  ///< removed from the endpoint set; live connections remain.
+};
+
+/// Counters of one host. All atomics: written by workers, read by admin/stats threads.
+struct HostStats {
+  std::atomic<uint64_t> cx_total{0};
+  std::atomic<uint64_t> cx_connect_fail{0};
+  std::atomic<uint64_t> rx_bytes{0};  ///< bytes read from the host.
+  std::atomic<uint64_t> tx_bytes{0};  ///< bytes written to the host.
+};
+
+/// A backend endpoint. Shared (shared_ptr) between host-set snapshots, so its live count survives
+/// endpoint updates. Thread safety: every method may be called from any thread. Weight, cap and
+/// health flags are plain relaxed atomics: a change is seen by pickers "soon", never torn.
+class Host {
+ public:
+  /// @param ip numeric IP literal, stored as given (buildHostSet() passes the canonical form).
+  /// @param port TCP port.
+  /// @param weight load-balancing weight; 0 is stored as 1.
+  /// @param cap max active connections (config::kUnlimited = none; 0 = never picked).
+  /// @param hostname endpoint.hostname, informational.
+  Host(std::string ip, uint16_t port, uint32_t weight, uint32_t cap, std::string hostname = {});
+
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  /// The IP literal. Immutable.
+  const std::string& ip() const { return ip_; }
+  /// The TCP port. Immutable.
+  uint16_t port() const { return port_; }
+  /// "ip:port" ("[::1]:80" for IPv6), the form used in /clusters and the envoy_endpoint_address
+  /// label, and the key buildHostSet() matches hosts by. Immutable.
+  const std::string& addressString() const { return address_string_; }
+  /// endpoint.hostname (may be empty). Immutable.
+  const std::string& hostname() const { return hostname_; }
+
+  /// Load-balancing weight, >= 1.
+  uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
+  /// Sets the weight (control plane); 0 is stored as 1.
+  void setWeight(uint32_t w) { weight_.store(w == 0 ? 1 : w, std::memory_order_relaxed); }
+  /// Max active connections (config::kUnlimited = none).
+  uint32_t cap() const { return cap_.load(std::memory_order_relaxed); }
+  /// Sets the cap (control plane). Lowering it below active() refuses new connections until
+  /// enough live ones end; it never closes any.
+  void setCap(uint32_t c) { cap_.store(c, std::memory_order_relaxed); }
+
+  /// Live connections reserved on this host (Slots alive), summed over all workers.
+  uint32_t active() const { return active_.load(std::memory_order_relaxed); }
+  /// True when active() < cap() at the moment of the call (a hint; only tryAcquire() reserves).
+  bool hasRoom() const { return active() < cap(); }
+
+  /// HealthFlag bits currently set.
+  uint32_t healthFlags() const { return health_flags_.load(std::memory_order_relaxed); }
+  /// Sets (on = true) or clears one flag atomically, leaving the others alone.
+  void setHealthFlag(HealthFlag f, bool on);
+  /// True when the host may get new connections at all (no excluding flag set).
+  bool eligible() const { return (healthFlags() & ~uint32_t{kDegradedEdsHealth}) == 0; }
+  /// True when health_status is DEGRADED (picked only when no healthy host has room).
+  bool degraded() const { return (healthFlags() & kDegradedEdsHealth) != 0; }
+
+  /// Atomically takes one connection if active < cap (CAS loop; never check-then-add).
+  /// @return true if reserved; the caller must call release() exactly once (normally via Slot).
+  bool tryAcquire();
+  /// Gives one connection back. Only Slot (and a picker/cluster rolling back) calls this.
+  void release();
+
+  /// Per-host counters (not touched by Host itself).
+  HostStats& stats() { return stats_; }
+  const HostStats& stats() const { return stats_; }
+
+ private:
+  // Everything a pick reads, and the count it writes, share one cache line: looking at a host
+  // costs one line. Byte counters are written per message by the relay, so they get their own.
+  alignas(64) std::atomic<uint32_t> active_{0};
+  std::atomic<uint32_t> cap_;
+  std::atomic<uint32_t> weight_;
+  std::atomic<uint32_t> health_flags_{0};
+  const std::string ip_;
+  const uint16_t port_;
+  const std::string address_string_;
+  const std::string hostname_;
+  alignas(64) HostStats stats_;
+};
+
+using HostSharedPtr = std::shared_ptr<Host>;
+
+/// "ip:port" for an IPv4 literal, "[ip]:port" for an IPv6 one (contains ':').
+std::string formatAddress(const std::string& ip, uint16_t port);
+
+}  // namespace wslb::upstream
