@@ -37,6 +37,15 @@ namespace {
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
+// Whether any endpoint could ever take a connection (slow path only: takes the snapshot lock).
+bool hasEligibleHost(const upstream::ClusterState& cluster) {
+  const auto set = cluster.hostSet();
+  for (const auto& host : set->all_hosts) {
+    if (host->eligible()) return true;
+  }
+  return false;
+}
+
 // Why the current deadline fired, so the coroutine can answer accordingly.
 enum class Phase { kNone, kRequestHeaders, kConnect, kResponse };
 
@@ -44,8 +53,8 @@ enum class Phase { kNone, kRequestHeaders, kConnect, kResponse };
 struct UpstreamConnection {
   upstream::Slot slot;
   std::optional<tcp::socket> socket;
-  unsigned failure_status = 0;  // when !slot: 503 (overflow or connect failure)
-  bool overflow = false;
+  bool overflow = false;      // when !slot: every endpoint full (or the queue)
+  bool none_healthy = false;  // when !slot: no eligible endpoint at all
 };
 
 class DownstreamSession final : public relay::Closable,
@@ -217,25 +226,28 @@ awaitable<upstream::Slot> DownstreamSession::acquireSlot(
   auto& cluster = *route.cluster;
   auto& random = upstream::threadRandom();
   upstream::Slot slot = cluster.tryAcquire(random, exclude);
-  if (slot || !exclude.empty()) co_return slot;  // after a connect failure: no queueing
+  if (slot || !exclude.empty()) co_return slot;   // after a connect failure: no queueing
+  if (!hasEligibleHost(cluster)) co_return slot;  // nothing to wait for: "no healthy upstream"
 
   overflow = true;
   if (cluster.maxPending() == 0) co_return slot;
   cluster.stats().upstream_rq_pending_total.fetch_add(1, std::memory_order_relaxed);
   const auto deadline = std::chrono::steady_clock::now() + route.pending_timeout;
-  bool front = false;
-  // Leaves the queue on every exit, including the coroutine being destroyed while it waits.
+  // Leaves the queue on every exit, including the coroutine being destroyed while it waits;
+  // a wake-up that reached this waiter but will not be used is passed on to the next one.
   struct WaiterGuard {
     upstream::ClusterState& cluster;
     upstream::ClusterState::WaiterId id = 0;
     ~WaiterGuard() {
-      if (id != 0) cluster.cancelWaiter(id);
+      if (id != 0 && !cluster.cancelWaiter(id)) cluster.wakeOne();
     }
   } guard{cluster};
+  bool at_front = false;
+  auto executor = client_.get_executor();
   while (!closed_) {
     woken_ = false;
-    auto executor = client_.get_executor();
-    const auto id = cluster.enqueueWaiter(
+    auto result = cluster.tryAcquireOrEnqueue(
+        random,
         [weak = weak_from_this(), executor] {
           asio::post(executor, [weak] {
             if (auto s = weak.lock()) {
@@ -244,28 +256,30 @@ awaitable<upstream::Slot> DownstreamSession::acquireSlot(
             }
           });
         },
-        front);
-    guard.id = id;
-    if (id == 0) {
-      cluster.stats().upstream_rq_pending_overflow.fetch_add(1, std::memory_order_relaxed);
-      co_return slot;
+        exclude, at_front);
+    if (result.slot) {
+      slot = std::move(result.slot);
+      break;
     }
+    if (result.waiter == 0) break;  // the queue is full
+    guard.id = result.waiter;
     pending_timer_.expires_at(deadline);
     co_await pending_timer_.async_wait(kAsTuple);
     if (woken_) {
-      guard.id = 0;  // a woken waiter has already left the queue
+      guard.id = 0;     // a woken waiter has already left the queue
+      at_front = true;  // keep the place in line while retrying
+      if (std::chrono::steady_clock::now() < deadline) continue;
       slot = cluster.tryAcquire(random, exclude);
-      if (slot) break;
-      front = true;  // lost the race for the freed slot: wait again, first in line
-      continue;
+      if (!slot) cluster.wakeOne();  // not used: pass the wake-up on
+      break;
     }
-    // Timed out (or closed). If a wake-up is already on its way, try once more.
-    guard.id = 0;
-    if (!cluster.cancelWaiter(id)) slot = cluster.tryAcquire(random, exclude);
-    if (!slot) cluster.stats().upstream_rq_pending_overflow.fetch_add(1, std::memory_order_relaxed);
-    break;
+    break;  // timed out or closed: the guard leaves the queue
   }
-  if (slot) overflow = false;
+  if (slot) {
+    overflow = false;
+  } else {
+    cluster.stats().upstream_rq_pending_overflow.fetch_add(1, std::memory_order_relaxed);
+  }
   co_return slot;
 }
 
@@ -273,14 +287,17 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
   auto& cluster = *route.cluster;
   UpstreamConnection result;
   std::vector<const upstream::Host*> exclude;
-  const uint32_t attempts = 1 + cluster.maxRetries();
-  for (uint32_t attempt = 0; attempt < attempts && !closed_; ++attempt) {
+  const uint64_t attempts = uint64_t{1} + cluster.maxRetries();
+  for (uint64_t attempt = 0; attempt < attempts && !closed_; ++attempt) {
     bool overflow = false;
     upstream::Slot slot = co_await acquireSlot(route, exclude, overflow);
     if (!slot) {
-      if (exclude.empty()) {
-        result.overflow = overflow;
+      if (exclude.empty() && overflow) {
+        result.overflow = true;
         cluster.stats().upstream_cx_overflow.fetch_add(1, std::memory_order_relaxed);
+      } else if (exclude.empty()) {
+        result.none_healthy = true;
+        cluster.stats().upstream_cx_none_healthy.fetch_add(1, std::memory_order_relaxed);
       }
       break;
     }
@@ -316,7 +333,6 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
     upstream_socket_.reset();
     exclude.push_back(&host);
   }
-  result.failure_status = 503;
   co_return result;
 }
 
@@ -326,6 +342,9 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   UpstreamConnection up = co_await connectUpstream(route);
   if (!up.slot) {
     if (up.overflow) co_return co_await reply(overflowReply(), keep_alive && !upgrade);
+    if (up.none_healthy) {
+      co_return co_await reply(localReply(503, "no healthy upstream"), keep_alive && !upgrade);
+    }
     co_return co_await reply(connectFailureReply(), keep_alive && !upgrade);
   }
   upstream_socket_ = std::move(up.socket);
@@ -342,8 +361,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     auto [ec, n] =
         co_await bhttp::async_read_header(*upstream_socket_, upstream_buffer, parser, kAsTuple);
     rec = ec;
-    const bool switching =
-        upgrade && parser.get().result() == bhttp::status::switching_protocols;
+    const bool switching = upgrade && parser.get().result() == bhttp::status::switching_protocols;
     if (!rec && !switching && !parser.is_done()) {
       auto [ec2, n2] =
           co_await bhttp::async_read(*upstream_socket_, upstream_buffer, parser, kAsTuple);

@@ -58,7 +58,7 @@ Router::Router(const config::HttpConnectionManager& hcm, const upstream::Cluster
       const auto& cluster_cfg = re.cluster->config();
       if (cluster_cfg.pending_timeout) {
         re.pending_timeout = *cluster_cfg.pending_timeout;
-      } else if (r.timeout.count() > 0) {
+      } else if (r.timeout_set && r.timeout.count() > 0) {
         re.pending_timeout = r.timeout;
       } else {
         re.pending_timeout = kDefaultPendingTimeout;

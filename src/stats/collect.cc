@@ -61,6 +61,7 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
   w.add("upstream_cx_connect_fail", kC, load(s.upstream_cx_connect_fail));
   w.add("upstream_cx_connect_timeout", kC, load(s.upstream_cx_connect_timeout));
   w.add("upstream_cx_overflow", kC, load(s.upstream_cx_overflow));
+  w.add("upstream_cx_none_healthy", kC, load(s.upstream_cx_none_healthy));
   w.add("upstream_cx_destroy", kC, load(s.upstream_cx_destroy));
   w.add("upstream_cx_rx_bytes_total", kC, load(s.upstream_cx_rx_bytes_total));
   w.add("upstream_cx_tx_bytes_total", kC, load(s.upstream_cx_tx_bytes_total));

@@ -53,6 +53,44 @@ TEST(Failures, AllPodsRefusingIs503AndNoSlotLeaks) {
   EXPECT_NE(stats.find("cluster.backend.upstream_cx_active: 0\n"), std::string::npos);
 }
 
+TEST(Failures, UnhealthyEndpointsAreSkippedAndNoneHealthyIs503AtOnce) {
+  auto backends = startEchoBackends(2);
+  ConfigSpec spec;
+  spec.ports = portsOf(backends);
+  spec.max_pending = 10;
+  spec.pending_timeout = "30s";
+  spec.endpoint_health[backends[0]->port()] = "UNHEALTHY";
+  {
+    InProcessWslb lb(makeConfig(spec));
+    for (int i = 0; i < 3; ++i) {
+      WsClient c(lb.port());
+      EXPECT_EQ(c.backendId(), "pod-2");
+    }
+  }
+  spec.endpoint_health[backends[1]->port()] = "DRAINING";
+  InProcessWslb lb(makeConfig(spec));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = rawRequest(lb.port(), upgradeRequest());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));  // no 30 s wait
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(r.body, "no healthy upstream");
+  EXPECT_EQ(r.headers.count("x-envoy-overloaded"), 0u);
+  const auto stats = lb.admin("/stats");
+  EXPECT_NE(stats.find("cluster.backend.upstream_cx_none_healthy: 1\n"), std::string::npos);
+  EXPECT_NE(stats.find("cluster.backend.upstream_cx_overflow: 0\n"), std::string::npos);
+  EXPECT_NE(stats.find("cluster.backend.membership_healthy: 0\n"), std::string::npos);
+}
+
+TEST(Failures, MaxRetriesAtItsLimitStillConnects) {
+  auto backends = startEchoBackends(1);
+  ConfigSpec spec;
+  spec.ports = portsOf(backends);
+  spec.max_retries = 4294967295u;
+  InProcessWslb lb(makeConfig(spec));
+  WsClient c(lb.port());
+  EXPECT_EQ(c.backendId(), "pod-1");
+}
+
 TEST(Failures, NonSwitchingProtocolsAnswerPassesThrough) {
   echo::EchoServer::Options o;
   o.id = "refuser";

@@ -120,6 +120,9 @@ std::string makeConfig(const ConfigSpec& spec) {
       << "            hostname: pod-" << i << "\n"
       << "            address: {socket_address: {address: 127.0.0.1, port_value: " << port
       << "}}\n";
+    if (auto it = spec.endpoint_health.find(port); it != spec.endpoint_health.end()) {
+      y << "          health_status: " << it->second << "\n";
+    }
     if (auto it = spec.endpoint_weights.find(port); it != spec.endpoint_weights.end()) {
       y << "          load_balancing_weight: " << it->second << "\n";
     }

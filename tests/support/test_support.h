@@ -34,8 +34,9 @@ struct ConfigSpec {
   std::string lb_policy = "";        ///< "" = default
   std::string idle_timeout = "";     ///< route idle_timeout; "" = unset
   std::string connect_timeout = "1s";
-  std::map<uint16_t, uint32_t> endpoint_caps;     ///< per-endpoint metadata caps
-  std::map<uint16_t, uint32_t> endpoint_weights;  ///< load_balancing_weight
+  std::map<uint16_t, uint32_t> endpoint_caps;       ///< per-endpoint metadata caps
+  std::map<uint16_t, uint32_t> endpoint_weights;    ///< load_balancing_weight
+  std::map<uint16_t, std::string> endpoint_health;  ///< health_status
   uint32_t max_retries = 3;
   std::string extra_route_yaml = "";  ///< raw routes placed before the catch-all
 };

@@ -48,7 +48,7 @@ class Router {
 /// nor the HCM's stream_idle_timeout is set (Envoy's 5-minute default closes quiet WebSockets).
 inline constexpr std::chrono::milliseconds kDefaultUpgradedIdleTimeout{std::chrono::hours(1)};
 /// Pending-queue wait when neither the cluster's wslb pending_timeout nor a non-zero route
-/// timeout is set.
+/// timeout is set (an unset route timeout counts as unset here, not as Envoy's 15 s).
 inline constexpr std::chrono::milliseconds kDefaultPendingTimeout{5000};
 /// Bound on waiting for the backend's response when the route timeout is 0 (disabled).
 inline constexpr std::chrono::milliseconds kMaxResponseWait{std::chrono::seconds(60)};

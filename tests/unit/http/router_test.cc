@@ -82,6 +82,7 @@ TEST_F(RouterTest, UpgradeConfigsRouteOverridesHcmAndTimeoutsDefault) {
   auto idle = route(config::RouteMatch::Kind::kPrefix, "/idle", "a");
   idle.idle_timeout = std::chrono::milliseconds(2500);
   idle.timeout = std::chrono::milliseconds(7000);
+  idle.timeout_set = true;
   v.routes = {off, idle, route(config::RouteMatch::Kind::kPrefix, "/", "a")};
   hcm.virtual_hosts = {v};
   Router router(hcm, clusters_);
@@ -92,7 +93,7 @@ TEST_F(RouterTest, UpgradeConfigsRouteOverridesHcmAndTimeoutsDefault) {
   EXPECT_EQ(r->pending_timeout, std::chrono::milliseconds(7000));  // the route timeout
   const auto* d = router.match("h", "/");
   EXPECT_EQ(d->idle_timeout, kDefaultUpgradedIdleTimeout);
-  EXPECT_EQ(d->pending_timeout, std::chrono::milliseconds(15000));  // Envoy's 15 s route default
+  EXPECT_EQ(d->pending_timeout, kDefaultPendingTimeout);  // route timeout unset: 5 s
 
   hcm.upgrade_configs.clear();
   hcm.stream_idle_timeout = std::chrono::milliseconds(0);
