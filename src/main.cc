@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
   std::string service_cluster;
   std::string admin_address_path;
   std::string drain_strategy = "gradual";
+  std::string log_path;
+  std::string log_format = wslb::server::kDefaultLogFormat;
+  std::string component_log_level;
   bool show_version = false;
   bool disable_hot_restart = false;
   unsigned base_id = 0;
@@ -61,6 +64,10 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "serve | validate")->check(CLI::IsMember({"serve", "validate"}));
   app.add_option("-l,--log-level", log_level,
                  "trace | debug | info | warning | error | critical | off");
+  app.add_option("--log-path", log_path, "Append logs to this file instead of stderr");
+  app.add_option("--log-format", log_format, "Log line format (Envoy's/spdlog's pattern flags)");
+  app.add_option("--component-log-level", component_log_level,
+                 "Accepted for compatibility; wslb has one log level (-l)");
   app.add_option("--concurrency", concurrency, "Number of worker threads (default: cores)");
   app.add_option("--drain-time-s", drain_time_s,
                  "Seconds to wait for connections to finish on shutdown (default 600)");
@@ -107,7 +114,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  wslb::server::setupLogging(*level);
+  try {
+    wslb::server::setupLogging(*level, log_path, log_format);
+  } catch (const std::exception& e) {
+    std::cerr << "error: cannot open log file '" << log_path << "': " << e.what() << "\n";
+    return 1;
+  }
+  if (!component_log_level.empty()) {
+    spdlog::warn("[main] --component-log-level is accepted but not used: wslb has one level (-l)");
+  }
+
   for (const auto& w : result.warnings) spdlog::warn("[config] {}", w.str());
   if (!result.ok()) {
     for (const auto& e : result.errors) spdlog::critical("[config] {}", e.str());

@@ -107,8 +107,9 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
                                                               {"HTTP1", 1, Codec::kHttp1},
                                                               {"HTTP2", 2, std::nullopt},
                                                               {"HTTP3", 3, std::nullopt}});
-    // wslb serves HTTP/1.1, which is what both of these give an HTTP/1.1 client.
-    if (value) ctx.warning(codec->path, std::string(kNotSupportedIgnored));
+    // wslb serves HTTP/1.1 on both sides, which is what AUTO and HTTP1 give an HTTP/1.1
+    // client (WebSocket upgrades are HTTP/1.1), so both are accepted as they are.
+    (void)value;
   }
   if (map.has("rds") || map.has("scoped_routes")) {
     map.reject({"rds", "scoped_routes"});

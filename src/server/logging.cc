@@ -1,5 +1,6 @@
 #include "wslb/server/logging.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -17,10 +18,11 @@ std::optional<spdlog::level::level_enum> parseLogLevel(std::string_view name) {
   return std::nullopt;
 }
 
-void setupLogging(spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_logger_mt("wslb");
-  // Messages start with "[component] ", giving Envoy's "[time][tid][level][component] message".
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e][%t][%l]%v");
+void setupLogging(spdlog::level::level_enum level, const std::string& path,
+                  const std::string& format) {
+  auto logger = path.empty() ? spdlog::stderr_logger_mt("wslb")
+                             : spdlog::basic_logger_mt("wslb", path, /*truncate=*/false);
+  logger->set_pattern(format);
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

@@ -148,6 +148,26 @@ TEST(Cli, DrainTimeBoundsTheWait) {
   EXPECT_TRUE(waitFor([&] { return backends[0]->active() == 0; }));
 }
 
+TEST(Cli, LogPathAndLogFormat) {
+  std::string dir = makeTempDir();
+  ConfigSpec spec;
+  spec.ports = {9};
+  writeFile(dir + "/wslb.yaml", makeConfig(spec));
+  ChildProcess p({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "--log-path",
+                  dir + "/wslb.log", "--log-format", "%l|%v", "--component-log-level",
+                  "upstream:debug", "--disable-hot-restart", "--drain-strategy", "immediate"},
+                 dir + "/p");
+  std::string log;
+  ASSERT_TRUE(waitFor([&] {
+    std::ifstream in(dir + "/wslb.log");
+    log.assign(std::istreambuf_iterator<char>(in), {});
+    return log.find("info|[main] listener 'ws'") != std::string::npos;
+  })) << log << p.stderrText();
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(15s), 0);
+  EXPECT_EQ(p.stderrText(), "");  // everything went to the file
+}
+
 TEST(Cli, InvalidConfigFailsToStartWithItsPath) {
   std::string dir = makeTempDir();
   writeFile(dir + "/bad.yaml", "static_resources: {clusters: [{name: c, connect_timeout: 5}]}\n");

@@ -3,6 +3,7 @@
 
 #include <spdlog/common.h>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace wslb::server {
@@ -10,7 +11,14 @@ namespace wslb::server {
 /// Envoy's level names: trace, debug, info, warning (or warn), error, critical, off.
 std::optional<spdlog::level::level_enum> parseLogLevel(std::string_view name);
 
-/// Installs the stderr logger with Envoy's line format at `level`.
-void setupLogging(spdlog::level::level_enum level);
+/// Envoy's default --log-format ("[%Y-%m-%d %T.%e][%t][%l][%n] %v" in Envoy; wslb's messages
+/// carry their component as a "[component] " prefix, so the default here omits %n).
+inline constexpr const char* kDefaultLogFormat = "[%Y-%m-%d %T.%e][%t][%l]%v";
+
+/// Installs the logger at `level`: on stderr, or appending to `path` when it is not empty
+/// (--log-path), with `format` (--log-format, spdlog/Envoy pattern flags). Throws
+/// spdlog::spdlog_ex if the file cannot be opened (start-up only).
+void setupLogging(spdlog::level::level_enum level, const std::string& path = {},
+                  const std::string& format = kDefaultLogFormat);
 
 }  // namespace wslb::server
