@@ -215,13 +215,7 @@ Cluster readCluster(Context& ctx, const Field& field) {
   Cluster out;
   MapReader map(ctx, field);
   if (std::optional<Field> name = map.require("name")) {
-    if (std::optional<std::string> value = ctx.readString(*name)) {
-      if (value->empty()) {
-        ctx.error(name->path, "must not be empty");
-      } else {
-        out.name = *value;
-      }
-    }
+    if (std::optional<std::string> value = ctx.readNonEmptyString(*name)) out.name = *value;
   }
   if (std::optional<Field> type = map.take("type")) {
     ctx.readEnum<Cluster::Type>(*type, {{"STATIC", 0, Cluster::Type::kStatic},

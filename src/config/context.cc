@@ -92,6 +92,15 @@ std::optional<std::string> Context::readString(const Field& field) {
   return field.node.Scalar();
 }
 
+std::optional<std::string> Context::readNonEmptyString(const Field& field) {
+  std::optional<std::string> value = readString(field);
+  if (value && value->empty()) {
+    error(field.path, "must not be empty");
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::optional<uint32_t> Context::readUint32(const Field& field) {
   static constexpr std::string_view kMessage = "expected an unsigned integer";
   if (!field.node.IsScalar()) {

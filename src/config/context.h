@@ -60,6 +60,8 @@ class Context {
 
   /// Any scalar; proto3 JSON string fields.
   std::optional<std::string> readString(const Field& field);
+  /// A string that must not be empty (names, prefixes): "must not be empty" otherwise.
+  std::optional<std::string> readNonEmptyString(const Field& field);
   /// A YAML integer or a string of digits that fits in 32 bits.
   std::optional<uint32_t> readUint32(const Field& field);
   /// true or false, or the other YAML 1.1 spellings Envoy's YAML reader takes (yes/no, on/off,

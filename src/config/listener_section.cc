@@ -94,12 +94,8 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
   if (!map.isMap()) return out;
   checkTypeUrl(ctx, map, kHcmTypeUrl);
   if (std::optional<Field> prefix = map.require("stat_prefix")) {
-    if (std::optional<std::string> value = ctx.readString(*prefix)) {
-      if (value->empty()) {
-        ctx.error(prefix->path, "must not be empty");
-      } else {
-        out.stat_prefix = *value;
-      }
+    if (std::optional<std::string> value = ctx.readNonEmptyString(*prefix)) {
+      out.stat_prefix = *value;
     }
   }
   if (std::optional<Field> codec = map.take("codec_type")) {

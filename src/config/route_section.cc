@@ -76,10 +76,8 @@ void readRouteAction(Context& ctx, const Field& field, const std::set<std::strin
                                map.has("inline_cluster_specifier_plugin");
   std::optional<Field> cluster = other_specifier ? map.take("cluster") : map.require("cluster");
   if (cluster) {
-    if (std::optional<std::string> name = ctx.readString(*cluster)) {
-      if (name->empty()) {
-        ctx.error(cluster->path, "must not be empty");
-      } else if (cluster_names.count(*name) == 0) {
+    if (std::optional<std::string> name = ctx.readNonEmptyString(*cluster)) {
+      if (cluster_names.count(*name) == 0) {
         ctx.error(cluster->path, "unknown cluster \"" + *name + "\"");
       } else {
         out.cluster = *name;
@@ -138,13 +136,7 @@ VirtualHost readVirtualHost(Context& ctx, const Field& field,
   VirtualHost out;
   MapReader map(ctx, field);
   if (std::optional<Field> name = map.require("name")) {
-    if (std::optional<std::string> value = ctx.readString(*name)) {
-      if (value->empty()) {
-        ctx.error(name->path, "must not be empty");
-      } else {
-        out.name = *value;
-      }
-    }
+    if (std::optional<std::string> value = ctx.readNonEmptyString(*name)) out.name = *value;
   }
   if (std::optional<Field> domains = map.require("domains")) {
     const std::vector<Field> items = ctx.readSequence(*domains);
@@ -201,14 +193,10 @@ std::vector<UpgradeConfig> readUpgradeConfigs(Context& ctx, const Field& field,
     MapReader map(ctx, item);
     bool ok = false;
     if (std::optional<Field> type = map.require("upgrade_type")) {
-      if (std::optional<std::string> value = ctx.readString(*type)) {
-        if (value->empty()) {
-          ctx.error(type->path, "must not be empty");
-        } else {
-          // Envoy matches the Upgrade header case-insensitively.
-          config.upgrade_type = toLower(*value);
-          ok = true;
-        }
+      if (std::optional<std::string> value = ctx.readNonEmptyString(*type)) {
+        // Envoy matches the Upgrade header case-insensitively.
+        config.upgrade_type = toLower(*value);
+        ok = true;
       }
     }
     if (std::optional<Field> enabled = map.take("enabled")) {

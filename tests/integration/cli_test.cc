@@ -21,6 +21,17 @@ std::string readAdminAddressPort(const std::string& path) {
   return line.substr(line.rfind(':') + 1);
 }
 
+// Writes the config with the listener on a port that is free now (a child process cannot
+// report an ephemeral listener port back); returns that port.
+uint16_t writeConfigOnFreePort(const std::string& path, const ConfigSpec& spec) {
+  auto yaml = makeConfig(spec);
+  const uint16_t port = unusedPort();
+  yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
+               "port_value: " + std::to_string(port));
+  writeFile(path, yaml);
+  return port;
+}
+
 TEST(Cli, VersionAndHelp) {
   std::string dir = makeTempDir();
   ChildProcess v({WSLB_BINARY, "--version"}, dir + "/v");
@@ -87,11 +98,7 @@ TEST(Cli, ServesThenDrainsOnSigterm) {
   std::string dir = makeTempDir();
   ConfigSpec spec;
   spec.ports = portsOf(backends);
-  auto yaml = makeConfig(spec);
-  const uint16_t port = unusedPort();
-  yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
-               "port_value: " + std::to_string(port));
-  writeFile(dir + "/wslb.yaml", yaml);
+  const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
   ChildProcess p({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "2", "-l", "debug",
                   "--drain-time-s", "20", "--admin-address-path", dir + "/admin.txt"},
                  dir + "/wslb");
@@ -125,11 +132,7 @@ TEST(Cli, DrainTimeBoundsTheWait) {
   std::string dir = makeTempDir();
   ConfigSpec spec;
   spec.ports = portsOf(backends);
-  auto yaml = makeConfig(spec);
-  const uint16_t port = unusedPort();
-  yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
-               "port_value: " + std::to_string(port));
-  writeFile(dir + "/wslb.yaml", yaml);
+  const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
   ChildProcess p(
       {WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "--drain-time-s", "1"},
       dir + "/wslb");
@@ -162,7 +165,8 @@ TEST(Cli, LogPathAndLogFormat) {
     std::ifstream in(dir + "/wslb.log");
     log.assign(std::istreambuf_iterator<char>(in), {});
     return log.find("info|[main] listener 'ws'") != std::string::npos;
-  })) << log << p.stderrText();
+  })) << log
+      << p.stderrText();
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait(15s), 0);
   EXPECT_EQ(p.stderrText(), "");  // everything went to the file

@@ -34,13 +34,13 @@ enum class HealthStatus { kUnknown, kHealthy, kUnhealthy, kDraining, kTimeout, k
 
 struct Endpoint {
   SocketAddress address;
-  std::string hostname;             ///< endpoint.hostname (optional).
-  uint32_t weight = 1;              ///< load_balancing_weight (>= 1).
+  std::string hostname;  ///< endpoint.hostname (optional).
+  uint32_t weight = 1;   ///< load_balancing_weight (>= 1).
   HealthStatus health = HealthStatus::kUnknown;
   /// metadata.filter_metadata.wslb.max_connections: this endpoint's own cap, overriding the
   /// cluster's per-host default.
   std::optional<uint32_t> max_connections;
-  uint32_t priority = 0;            ///< from the enclosing LocalityLbEndpoints.priority.
+  uint32_t priority = 0;  ///< from the enclosing LocalityLbEndpoints.priority.
 };
 
 enum class LbPolicy { kLeastRequest, kRoundRobin, kRandom };
@@ -61,11 +61,11 @@ inline constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
 struct Cluster {
   std::string name;
   enum class Type { kStatic } type = Type::kStatic;
-  Duration connect_timeout{5000};   ///< Envoy default 5 s.
+  Duration connect_timeout{5000};                ///< Envoy default 5 s.
   LbPolicy lb_policy = LbPolicy::kLeastRequest;  ///< wslb default (Envoy's is ROUND_ROBIN).
   std::vector<Endpoint> endpoints;  ///< flattened load_assignment.endpoints[].lb_endpoints[].
   Thresholds default_thresholds;    ///< thresholds[] with priority DEFAULT (or Envoy defaults).
-  std::optional<Thresholds> high_thresholds;  ///< thresholds[] with priority HIGH, if given.
+  std::optional<Thresholds> high_thresholds;       ///< thresholds[] with priority HIGH, if given.
   uint32_t per_host_max_connections = kUnlimited;  ///< per_host_thresholds[0].max_connections.
   /// metadata.filter_metadata.wslb.pending_timeout: how long an upgrade may wait for room when
   /// every endpoint is full. Unset: the route timeout, or 5 s when that is 0/unset.

@@ -14,7 +14,7 @@ namespace wslb::config {
 /// {"static_resources.clusters[0].circuit_breakers.per_host_thresholds[0].max_connections",
 ///  "expected an unsigned integer"}.
 struct Diagnostic {
-  std::string path;     ///< YAML path; "" for the document as a whole.
+  std::string path;  ///< YAML path; "" for the document as a whole.
   std::string message;
   std::string str() const { return path.empty() ? message : path + ": " + message; }
 };
