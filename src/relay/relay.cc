@@ -66,7 +66,7 @@ void Relay::writeInitial(int d, std::string bytes, Self self) {
     return;
   }
   countRead(d, bytes.size());
-  dirs_[d].tracker.feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  feedTracker(d, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   auto holder = std::make_unique<std::string>(std::move(bytes));
   auto buf = asio::buffer(*holder);
   asio::async_write(dirs_[d].dst, buf,
@@ -103,6 +103,17 @@ void Relay::countRead(int d, size_t n) {
   }
 }
 
+void Relay::feedTracker(int d, const uint8_t* data, size_t n) {
+  auto& tracker = dirs_[d].tracker;
+  const uint64_t before = tracker.messages();
+  tracker.feed(data, n);
+  if (const uint64_t done = tracker.messages() - before; done != 0) {
+    auto& host_stats = slot_.host().stats();
+    (d == kToUpstream ? host_stats.tx_messages : host_stats.rx_messages)
+        .fetch_add(done, std::memory_order_relaxed);
+  }
+}
+
 void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
   if (finished_) return;
   if (wait_ec) {
@@ -124,7 +135,7 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
       return;
     }
     countRead(d, n);
-    dir.tracker.feed(scratch, n);
+    feedTracker(d, scratch, n);
 
     size_t written = dir.dst.write_some(asio::buffer(scratch, n), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {

@@ -93,6 +93,16 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
     w.addEndpoint(*host, "cx_total", kC, load(hs.cx_total));
     w.addEndpoint(*host, "cx_connect_fail", kC, load(hs.cx_connect_fail));
     w.addEndpoint(*host, "healthy", kG, host->eligible() ? 1 : 0);
+    // wslb's own per-endpoint series: the cap, the room under it, and traffic each way.
+    if (const uint32_t cap = host->cap(); cap != config::kUnlimited) {
+      const uint32_t active = host->active();
+      w.addEndpoint(*host, "max_connections", kG, cap);
+      w.addEndpoint(*host, "remaining_cx", kG, active >= cap ? 0 : cap - active);
+    }
+    w.addEndpoint(*host, "rx_bytes_total", kC, load(hs.rx_bytes));
+    w.addEndpoint(*host, "tx_bytes_total", kC, load(hs.tx_bytes));
+    w.addEndpoint(*host, "rx_messages_total", kC, load(hs.rx_messages));
+    w.addEndpoint(*host, "tx_messages_total", kC, load(hs.tx_messages));
   }
 }
 

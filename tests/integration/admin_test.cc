@@ -39,6 +39,12 @@ TEST(Admin, ClustersAndPrometheusMatchBackendCounts) {
         addr + "\",envoy_endpoint_hostname=\"pod-[0-9]\"\\} " + std::to_string(b->active()) + "\n");
     EXPECT_TRUE(std::regex_search(prom, series)) << addr << "\n" << prom;
   }
+  const std::string pod1 = "{envoy_cluster_name=\"backend\",envoy_endpoint_address=\"127.0.0.1:" +
+                           std::to_string(backends[0]->port()) +
+                           "\",envoy_endpoint_hostname=\"pod-1\"}";
+  EXPECT_NE(prom.find("envoy_cluster_endpoint_max_connections" + pod1 + " 2\n"), std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find("envoy_cluster_endpoint_remaining_cx" + pod1 + " 0\n"), std::string::npos);
   EXPECT_NE(clusters.find("backend::default_priority::max_connections::1024\n"), std::string::npos);
   EXPECT_NE(clusters.find("::health_flags::healthy\n"), std::string::npos);
   EXPECT_NE(clusters.find("::weight::1\n"), std::string::npos);

@@ -121,6 +121,37 @@ TEST_F(Relay, BytesRightAfterTheRequestAreForwarded) {
   EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), std::string("\x81\x02hi", 4));
 }
 
+TEST(RelayCounts, MessagesAndBytesPerEndpointBothWays) {
+  auto backends = startEchoBackends(1);
+  ConfigSpec spec;
+  spec.ports = portsOf(backends);
+  spec.per_host_max = 10;
+  InProcessWslb lb(makeConfig(spec));
+  const std::string ep =
+      "cluster.backend.endpoint.127.0.0.1_" + std::to_string(backends[0]->port()) + ".";
+  {
+    WsClient c(lb.port());
+    for (int i = 0; i < 5; ++i) {
+      c.sendText("message " + std::to_string(i));
+      c.receive();
+    }
+    c.sendFragmented(std::string(3000, 'f'), 3, true);  // one message in three frames
+    c.receive();
+    c.ping("p");  // control frames are not messages
+    c.sendText("last");
+    c.receive();
+    const auto stats = lb.admin("/stats");
+    EXPECT_NE(stats.find(ep + "tx_messages_total: 7\n"), std::string::npos) << stats;
+    EXPECT_NE(stats.find(ep + "rx_messages_total: 7\n"), std::string::npos) << stats;
+    EXPECT_NE(stats.find(ep + "max_connections: 10\n"), std::string::npos);
+    EXPECT_NE(stats.find(ep + "remaining_cx: 9\n"), std::string::npos);
+  }
+  const auto prom = lb.admin("/stats/prometheus");
+  EXPECT_NE(prom.find("# TYPE envoy_cluster_endpoint_tx_bytes_total counter"), std::string::npos);
+  EXPECT_NE(prom.find("# TYPE envoy_cluster_endpoint_rx_messages_total counter"),
+            std::string::npos);
+}
+
 TEST(RelayIdle, IdleTimeoutClosesAndReleasesTheSlot) {
   auto backends = startEchoBackends(1);
   ConfigSpec spec;

@@ -65,6 +65,8 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   void onPendingWritten(int d, const boost::system::error_code& ec, Self self);
   void onEof(int d);
   void countRead(int d, size_t n);
+  /// Feeds the direction's FrameTracker and adds completed messages to the host's counters.
+  void feedTracker(int d, const uint8_t* data, size_t n);
   void fail();
   void armIdleTimer();
   void finish();

@@ -20,8 +20,10 @@ enum HealthFlag : uint32_t {
 struct HostStats {
   std::atomic<uint64_t> cx_total{0};
   std::atomic<uint64_t> cx_connect_fail{0};
-  std::atomic<uint64_t> rx_bytes{0};  ///< bytes read from the host.
-  std::atomic<uint64_t> tx_bytes{0};  ///< bytes written to the host.
+  std::atomic<uint64_t> rx_bytes{0};     ///< bytes read from the host.
+  std::atomic<uint64_t> tx_bytes{0};     ///< bytes written to the host.
+  std::atomic<uint64_t> rx_messages{0};  ///< WebSocket data messages from the host.
+  std::atomic<uint64_t> tx_messages{0};  ///< WebSocket data messages to the host.
 };
 
 /// A backend endpoint. Shared (shared_ptr) between host-set snapshots, so its live count survives
