@@ -110,15 +110,19 @@ class DownstreamSession final : public relay::Closable,
   void armDeadline(std::chrono::milliseconds d, Phase phase) {
     timed_out_ = false;
     phase_ = phase;
+    // A timer that fired just before being re-armed still runs its handler; the generation
+    // keeps such a stale expiry from ending the next phase.
+    const uint64_t generation = ++deadline_generation_;
     deadline_.expires_after(d);
-    deadline_.async_wait([weak = weak_from_this()](const error_code& ec) {
+    deadline_.async_wait([weak = weak_from_this(), generation](const error_code& ec) {
       auto self = weak.lock();
-      if (ec || !self) return;
+      if (ec || !self || self->deadline_generation_ != generation) return;
       self->onDeadline();
     });
   }
   void cancelDeadline() {
     phase_ = Phase::kNone;
+    ++deadline_generation_;
     deadline_.cancel();
   }
   void onDeadline() {
@@ -145,6 +149,7 @@ class DownstreamSession final : public relay::Closable,
   stats::GaugeGuard downstream_active_;
   std::string client_ip_ = "0.0.0.0";
   Phase phase_ = Phase::kNone;
+  uint64_t deadline_generation_ = 0;
   bool timed_out_ = false;
   bool woken_ = false;
   bool closed_ = false;
