@@ -182,6 +182,10 @@ std::vector<uint16_t> portsOf(const std::vector<std::unique_ptr<echo::EchoServer
   return ports;
 }
 
+bool activeBecomes(const echo::EchoServer& backend, uint64_t n) {
+  return waitFor([&] { return backend.active() == n; });
+}
+
 HttpResult rawRequest(uint16_t port, const std::string& raw) {
   HttpResult result;
   asio::io_context io;

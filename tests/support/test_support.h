@@ -61,6 +61,10 @@ class InProcessWslb {
 /// Starts `n` in-process echo backends with ids pod-1..pod-n.
 std::vector<std::unique_ptr<echo::EchoServer>> startEchoBackends(size_t n);
 std::vector<uint16_t> portsOf(const std::vector<std::unique_ptr<echo::EchoServer>>& backends);
+/// Waits (bounded) until the backend's own count of open WebSockets is `n`. The backend counts a
+/// session when its side of the handshake completes, which may be just after the client has read
+/// the 101, so tests compare with its count this way.
+bool activeBecomes(const echo::EchoServer& backend, uint64_t n);
 
 struct HttpResult {
   unsigned status = 0;
