@@ -73,7 +73,7 @@ void Relay::writeInitial(int d, std::string bytes, Self self) {
                     [this, d, holder = std::move(holder), self = std::move(self)](
                         const error_code& ec, size_t) mutable {
                       if (ec) {
-                        fail();
+                        finish();
                         return;
                       }
                       waitReadable(d, std::move(self));
@@ -117,7 +117,7 @@ void Relay::feedTracker(int d, const uint8_t* data, size_t n) {
 void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
   if (finished_) return;
   if (wait_ec) {
-    if (wait_ec != asio::error::operation_aborted) fail();
+    if (wait_ec != asio::error::operation_aborted) finish();
     return;
   }
   Direction& dir = dirs_[d];
@@ -131,7 +131,7 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
       return;
     }
     if (ec) {
-      fail();
+      finish();
       return;
     }
     countRead(d, n);
@@ -141,7 +141,7 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       written = 0;
     } else if (ec) {
-      fail();
+      finish();
       return;
     }
     if (written < n) {
@@ -167,7 +167,7 @@ void Relay::onPendingWritten(int d, const error_code& ec, Self self) {
   dir.pending_size = 0;
   if (finished_) return;
   if (ec) {
-    if (ec != asio::error::operation_aborted) fail();
+    if (ec != asio::error::operation_aborted) finish();
     return;
   }
   waitReadable(d, std::move(self));
@@ -179,10 +179,6 @@ void Relay::onEof(int d) {
   error_code ec;
   dir.dst.shutdown(asio::socket_base::shutdown_send, ec);
   if (dirs_[0].read_closed && dirs_[1].read_closed) finish();
-}
-
-void Relay::fail() {
-  finish();
 }
 
 void Relay::closeNow() {

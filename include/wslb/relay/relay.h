@@ -67,8 +67,10 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   void countRead(int d, size_t n);
   /// Feeds the direction's FrameTracker and adds completed messages to the host's counters.
   void feedTracker(int d, const uint8_t* data, size_t n);
-  void fail();
   void armIdleTimer();
+  /// Ends the relay, on every path (both EOFs, an error or reset on either side, the idle
+  /// timeout, shutdown): closes both sockets (a clean close towards the other side) and releases
+  /// the slot. Idempotent.
   void finish();
 
   boost::asio::ip::tcp::socket client_;
