@@ -33,37 +33,7 @@ echo "backends (wslb-echo) on 127.0.0.1:${BACKEND_PORTS[0]} and 127.0.0.1:${BACK
 free_ports 2
 ADMIN_PORT=${FREE_PORTS[0]}
 LISTENER_PORT=${FREE_PORTS[1]}
-cat >"$PEER_WORK/wslb.yaml" <<YAML
-admin: {address: {socket_address: {address: 127.0.0.1, port_value: $ADMIN_PORT}}}
-static_resources:
-  listeners:
-  - name: ws
-    address: {socket_address: {address: 127.0.0.1, port_value: $LISTENER_PORT}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_ws
-          upgrade_configs: [{upgrade_type: websocket}]
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [{match: {prefix: "/"}, route: {cluster: backend, timeout: 0s}}]
-          http_filters: [{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]
-  clusters:
-  - name: backend
-    connect_timeout: 1s
-    circuit_breakers:
-      thresholds: [{priority: DEFAULT, max_connections: 100000, max_pending_requests: 100000}]
-    load_assignment:
-      cluster_name: backend
-      endpoints:
-      - lb_endpoints:
-        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${BACKEND_PORTS[0]}}}}
-        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${BACKEND_PORTS[1]}}}}
-YAML
+write_wslb_config "$PEER_WORK/wslb.yaml" "$ADMIN_PORT" "$LISTENER_PORT" "${BACKEND_PORTS[@]}"
 start_bg wslb "$WSLB" -c "$PEER_WORK/wslb.yaml" --concurrency 1 -l warning
 WSLB_PID=$LAST_PID
 wait_ready wslb "http://127.0.0.1:$ADMIN_PORT/ready" "$WSLB_PID" 20

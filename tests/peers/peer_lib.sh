@@ -154,3 +154,45 @@ finish() {
   echo "$PEER_PASSED passed, $PEER_FAILED failed"
   [ "$PEER_FAILED" -eq 0 ]
 }
+
+# write_wslb_config PATH ADMIN_PORT LISTENER_PORT BACKEND_PORT...: an Envoy v3 bootstrap for wslb
+# with one listener routing every path to cluster "backend" (the given 127.0.0.1 ports) and
+# circuit breakers high enough that the tests, not the limits, set the load.
+write_wslb_config() {
+  local path=$1 admin=$2 listener=$3 port
+  shift 3
+  {
+    cat <<YAML
+admin: {address: {socket_address: {address: 127.0.0.1, port_value: $admin}}}
+static_resources:
+  listeners:
+  - name: ws
+    address: {socket_address: {address: 127.0.0.1, port_value: $listener}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_ws
+          upgrade_configs: [{upgrade_type: websocket}]
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes: [{match: {prefix: "/"}, route: {cluster: backend, timeout: 0s}}]
+          http_filters: [{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]
+  clusters:
+  - name: backend
+    connect_timeout: 1s
+    circuit_breakers:
+      thresholds: [{priority: DEFAULT, max_connections: 100000, max_pending_requests: 100000}]
+    load_assignment:
+      cluster_name: backend
+      endpoints:
+      - lb_endpoints:
+YAML
+    for port in "$@"; do
+      echo "        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: $port}}}"
+    done
+  } >"$path"
+}
