@@ -9,19 +9,11 @@ PEER_PASSED=0
 PEER_FAILED=0
 PEER_WORK=$(mktemp -d "${TMPDIR:-/tmp}/wslb-peers.XXXXXX")
 
+# shellcheck source=../../scripts/lib/processes.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lib/processes.sh"
+
 peer_cleanup() {
-  local pid i
-  for pid in "${PEER_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PEER_PIDS[@]}"; do
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids "${PEER_PIDS[@]}"
   PEER_PIDS=()
   if [ "${PEER_KEEP_WORK:-0}" = 1 ]; then
     echo "work dir kept: $PEER_WORK" >&2
