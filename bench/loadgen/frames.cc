@@ -1,5 +1,7 @@
 #include "frames.h"
 
+#include "wslb/websocket/handshake.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -30,105 +32,6 @@ std::vector<uint8_t> buildMaskedClose(uint16_t code, std::array<uint8_t, 4> mask
   return buildMaskedFrame(kOpClose, std::string_view(status, 2), mask);
 }
 
-FrameReader::Event FrameReader::headerComplete() noexcept {
-  const uint8_t b0 = header_[0];
-  const uint8_t b1 = header_[1];
-  if (b0 & 0x70) return fail("reserved bits set in a server frame");
-  if (b1 & 0x80) return fail("masked server frame");
-  fin_ = (b0 & 0x80) != 0;
-  opcode_ = b0 & 0x0F;
-  uint64_t length = b1 & 0x7F;
-  if (length == 126) {
-    length = (uint64_t{header_[2]} << 8) | header_[3];
-  } else if (length == 127) {
-    length = 0;
-    for (int i = 2; i < 10; ++i) length = (length << 8) | header_[i];
-    if (length >> 63) return fail("frame length has the top bit set");
-  }
-  if (opcode_ >= 0x8) {
-    if (opcode_ != kOpClose && opcode_ != kOpPing && opcode_ != kOpPong) {
-      return fail("reserved control opcode");
-    }
-    if (!fin_) return fail("fragmented control frame");
-    if (length > 125) return fail("control frame longer than 125 bytes");
-    if (opcode_ == kOpClose) {
-      if (length == 1) return fail("close frame with a 1-byte payload");
-      close_have_ = 0;
-      close_code_ = 1005;
-    }
-  } else if (opcode_ == kOpContinuation) {
-    if (!in_message_) return fail("continuation frame outside a message");
-  } else if (opcode_ == kOpText || opcode_ == kOpBinary) {
-    if (in_message_) return fail("new data frame inside a fragmented message");
-    in_message_ = true;
-    message_bytes_ = 0;
-  } else {
-    return fail("reserved data opcode");
-  }
-  remaining_ = length;
-  in_payload_ = true;
-  return remaining_ == 0 ? frameEnded() : Event::kNone;
-}
-
-FrameReader::Event FrameReader::frameEnded() noexcept {
-  in_payload_ = false;
-  header_have_ = 0;
-  header_need_ = 2;
-  switch (opcode_) {
-    case kOpClose:
-      return Event::kClose;
-    case kOpPing:
-      return Event::kPing;
-    case kOpPong:
-      return Event::kPong;
-    default:
-      if (!fin_) return Event::kNone;
-      in_message_ = false;
-      return Event::kMessage;
-  }
-}
-
-size_t FrameReader::consume(const uint8_t* data, size_t size, Event& event) noexcept {
-  event = Event::kNone;
-  size_t used = 0;
-  while (used < size) {
-    if (!in_payload_) {
-      header_[header_have_++] = data[used++];
-      if (header_have_ == 2) {
-        const uint8_t length7 = header_[1] & 0x7F;
-        header_need_ = static_cast<uint8_t>(2 +
-                                            (length7 == 126   ? 2
-                                             : length7 == 127 ? 8
-                                                              : 0) +
-                                            ((header_[1] & 0x80) ? 4 : 0));
-      }
-      if (header_have_ == header_need_) {
-        event = headerComplete();
-        if (event != Event::kNone) return used;
-      }
-      continue;
-    }
-    const size_t take =
-        static_cast<size_t>(std::min<uint64_t>(remaining_, static_cast<uint64_t>(size - used)));
-    if (opcode_ == kOpClose) {
-      for (size_t i = 0; i < take && close_have_ < 2; ++i, ++close_have_) {
-        const uint8_t byte = data[used + i];
-        close_code_ = close_have_ == 0 ? static_cast<uint16_t>(byte << 8)
-                                       : static_cast<uint16_t>(close_code_ | byte);
-      }
-    } else if (opcode_ < 0x8) {
-      message_bytes_ += take;
-    }
-    used += take;
-    remaining_ -= take;
-    if (remaining_ == 0) {
-      event = frameEnded();
-      if (event != Event::kNone) return used;
-    }
-  }
-  return used;
-}
-
 namespace {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -141,12 +44,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
-}
-
-std::string_view trim(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return value;
 }
 
 }  // namespace
@@ -168,7 +65,8 @@ std::string checkUpgradeResponse(std::string_view head, std::string_view expecte
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     if (equalsIgnoreCase(line.substr(0, colon), "sec-websocket-accept")) {
-      if (trim(line.substr(colon + 1)) != expected_accept) return "wrong Sec-WebSocket-Accept";
+      if (websocket::trimOws(line.substr(colon + 1)) != expected_accept)
+        return "wrong Sec-WebSocket-Accept";
       accept_ok = true;
     }
   }

@@ -206,7 +206,8 @@ bool Worker::startConnect(Conn& c) {
   c.established = false;
   c.echoed = false;
   c.head_len = 0;
-  c.reader.reset();
+  c.tracker = websocket::FrameTracker(websocket::FrameTracker::Masking::kUnmasked,
+                                      websocket::FrameTracker::RsvPolicy::kNone);
   c.out = reinterpret_cast<const uint8_t*>(c.request.data());
   c.out_len = c.request.size();
   c.out_off = 0;
@@ -364,30 +365,32 @@ bool Worker::beginClose(Conn& c) {
 }
 
 bool Worker::onFrameBytes(Conn& c, const uint8_t* data, size_t size) {
+  auto& tracker = c.tracker;
   while (size > 0) {
-    FrameReader::Event event;
-    const size_t used = c.reader.consume(data, size, event);
+    const uint64_t messages = tracker.messages();
+    const uint32_t closes = tracker.closes();
+    // One frame at a time, so each message or Close is acted on before the next frame's bytes.
+    size_t used = 0;
+    if (tracker.atFrameBoundary()) {
+      tracker.feed(data, 1);
+      used = 1;
+    }
+    used += tracker.feedToBoundary(data + used, size - used);
     data += used;
     size -= used;
-    switch (event) {
-      case FrameReader::Event::kNone:
-      case FrameReader::Event::kPing:
-      case FrameReader::Event::kPong:
-        break;
-      case FrameReader::Event::kMessage:
-        if (!onMessage(c, c.reader.messageBytes())) return false;
-        break;
-      case FrameReader::Event::kClose:
-        if (c.state == ConnState::kClosing) {
-          finishClose(c);
-        } else {
-          fail(c, "the server sent Close code " + std::to_string(c.reader.closeCode()));
-        }
-        return false;
-      case FrameReader::Event::kError:
-        fail(c, c.reader.error());
-        return false;
+    if (!tracker.ok()) {
+      fail(c, std::string(websocket::frameErrorName(tracker.error())));
+      return false;
     }
+    if (tracker.closes() != closes) {
+      if (c.state == ConnState::kClosing) {
+        finishClose(c);
+      } else {
+        fail(c, "the server sent Close code " + std::to_string(tracker.closeCode().value_or(1005)));
+      }
+      return false;
+    }
+    if (tracker.messages() != messages && !onMessage(c, tracker.messageBytes())) return false;
   }
   return true;
 }

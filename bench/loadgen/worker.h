@@ -13,6 +13,7 @@
 #include "frames.h"
 #include "histogram.h"
 #include "options.h"
+#include "wslb/websocket/frame_tracker.h"
 
 namespace wslb::loadgen {
 
@@ -85,7 +86,9 @@ class Worker {
     size_t out_off = 0;
     uint64_t start_ns = 0;
     uint64_t echo_ns = 0;
-    FrameReader reader;
+    /// Follows the server's frames by their headers (payloads skipped by length).
+    websocket::FrameTracker tracker{websocket::FrameTracker::Masking::kUnmasked,
+                                    websocket::FrameTracker::RsvPolicy::kNone};
     std::string request;
     std::string accept;
     std::array<char, kHeadMax> head;
