@@ -5,6 +5,7 @@
 
 #include "config/address.h"
 #include "config/cluster_section.h"
+#include "config/config_source_section.h"
 #include "config/listener_section.h"
 
 namespace wslb::config {
@@ -49,6 +50,52 @@ void readStaticResources(Context& ctx, const Field& field, Bootstrap& out) {
   map.finish();
 }
 
+void readDynamicResources(Context& ctx, const Field& field, Bootstrap& out) {
+  MapReader map(ctx, field);
+  if (std::optional<Field> ads = map.take("ads_config")) {
+    out.dynamic_resources.ads_config = readApiConfigSource(ctx, *ads, ApiSourceUse::kAds);
+  }
+  // Listeners or clusters from a control plane would be missing entirely.
+  map.reject({"lds_config", "cds_config", "lds_resources_locator", "cds_resources_locator"});
+  map.finish();
+}
+
+// The control plane of an xDS source must be reachable without xDS: a static cluster.
+void checkXdsCluster(Context& ctx, const Bootstrap& bootstrap, const std::string& name,
+                     const std::string& path) {
+  for (const Cluster& cluster : bootstrap.clusters) {
+    if (cluster.name != name) continue;
+    if (cluster.type != Cluster::Type::kStatic) {
+      ctx.error(path, "cluster \"" + name + "\" must be a STATIC cluster (it carries xDS)");
+    } else if (cluster.endpoints.empty()) {
+      ctx.error(path, "cluster \"" + name + "\" has no endpoints");
+    }
+    return;
+  }
+  ctx.error(path, "unknown cluster \"" + name + "\": xDS needs a static cluster of that name");
+}
+
+// Cross-section checks of EDS clusters against the xDS clusters and ads_config they name.
+void checkEdsSources(Context& ctx, const Bootstrap& bootstrap) {
+  const auto& ads = bootstrap.dynamic_resources.ads_config;
+  if (ads && !ads->cluster_name.empty()) {
+    checkXdsCluster(ctx, bootstrap, ads->cluster_name,
+                    "dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name");
+  }
+  for (size_t i = 0; i < bootstrap.clusters.size(); ++i) {
+    const Cluster& cluster = bootstrap.clusters[i];
+    if (cluster.type != Cluster::Type::kEds) continue;
+    const std::string path =
+        "static_resources.clusters[" + std::to_string(i) + "].eds_cluster_config.eds_config";
+    const ConfigSource& source = cluster.eds.eds_config;
+    if (source.kind == ConfigSource::Kind::kAds && !ads) {
+      ctx.error(path + ".ads", "dynamic_resources.ads_config is required for ads sources");
+    } else if (source.kind == ConfigSource::Kind::kApi && !source.api.cluster_name.empty()) {
+      checkXdsCluster(ctx, bootstrap, source.api.cluster_name, path + ".api_config_source");
+    }
+  }
+}
+
 }  // namespace
 
 Bootstrap readBootstrap(Context& ctx, const YAML::Node& root) {
@@ -63,8 +110,10 @@ Bootstrap readBootstrap(Context& ctx, const YAML::Node& root) {
   if (std::optional<Field> resources = map.take("static_resources")) {
     readStaticResources(ctx, *resources, out);
   }
-  // Listeners, clusters or endpoints from a control plane would be missing entirely.
-  map.reject({"dynamic_resources"});
+  if (std::optional<Field> dynamic = map.take("dynamic_resources")) {
+    readDynamicResources(ctx, *dynamic, out);
+  }
+  checkEdsSources(ctx, out);
   map.ignore({"node_context_params",
               "cluster_manager",
               "hds_config",

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "config/address.h"
+#include "config/config_source_section.h"
 #include "config/metadata.h"
 
 namespace wslb::config {
@@ -218,11 +219,31 @@ Cluster readCluster(Context& ctx, const Field& field) {
     if (std::optional<std::string> value = ctx.readNonEmptyString(*name)) out.name = *value;
   }
   if (std::optional<Field> type = map.take("type")) {
-    ctx.readEnum<Cluster::Type>(*type, {{"STATIC", 0, Cluster::Type::kStatic},
-                                        {"STRICT_DNS", 1, std::nullopt},
-                                        {"LOGICAL_DNS", 2, std::nullopt},
-                                        {"EDS", 3, std::nullopt},
-                                        {"ORIGINAL_DST", 4, std::nullopt}});
+    std::optional<Cluster::Type> value =
+        ctx.readEnum<Cluster::Type>(*type, {{"STATIC", 0, Cluster::Type::kStatic},
+                                            {"STRICT_DNS", 1, std::nullopt},
+                                            {"LOGICAL_DNS", 2, std::nullopt},
+                                            {"EDS", 3, Cluster::Type::kEds},
+                                            {"ORIGINAL_DST", 4, std::nullopt}});
+    if (value) out.type = *value;
+  }
+  if (std::optional<Field> eds = map.take("eds_cluster_config")) {
+    if (out.type != Cluster::Type::kEds) {
+      ctx.error(eds->path, "only valid for clusters of type EDS");
+    } else {
+      MapReader eds_map(ctx, *eds);
+      if (std::optional<Field> source = eds_map.require("eds_config")) {
+        out.eds.eds_config = readConfigSource(ctx, *source);
+      }
+      if (std::optional<Field> service = eds_map.take("service_name")) {
+        if (std::optional<std::string> value = ctx.readString(*service)) {
+          out.eds.service_name = *value;
+        }
+      }
+      eds_map.finish();
+    }
+  } else if (out.type == Cluster::Type::kEds) {
+    ctx.error(map.pathOf("eds_cluster_config"), "required for clusters of type EDS");
   }
   if (std::optional<Field> timeout = map.take("connect_timeout")) {
     if (std::optional<Duration> value = ctx.readDuration(*timeout)) {
@@ -245,7 +266,11 @@ Cluster readCluster(Context& ctx, const Field& field) {
     if (value) out.lb_policy = *value;
   }
   if (std::optional<Field> assignment = map.take("load_assignment")) {
-    readLoadAssignment(ctx, *assignment, out);
+    if (out.type == Cluster::Type::kEds) {
+      ctx.warning(assignment->path, "ignored for clusters of type EDS (endpoints come from EDS)");
+    } else {
+      readLoadAssignment(ctx, *assignment, out);
+    }
   }
   if (std::optional<Field> breakers = map.take("circuit_breakers")) {
     readCircuitBreakers(ctx, *breakers, out);
@@ -257,10 +282,20 @@ Cluster readCluster(Context& ctx, const Field& field) {
           out.pending_timeout = *value;
         }
       }
+      if (std::optional<Field> drain = wslb.take("removed_endpoint_drain_timeout")) {
+        if (std::optional<Duration> value = ctx.readDuration(*drain)) {
+          out.removed_endpoint_drain_timeout = *value;
+        }
+      }
+      if (std::optional<Field> window = wslb.take("removed_endpoint_drain_window")) {
+        if (std::optional<Duration> value = ctx.readDuration(*window)) {
+          out.removed_endpoint_drain_window = *value;
+        }
+      }
     });
   }
   // Each of these would change where or how traffic goes.
-  map.reject({"transport_socket", "transport_socket_matches", "cluster_type", "eds_cluster_config",
+  map.reject({"transport_socket", "transport_socket_matches", "cluster_type",
               "load_balancing_policy", "lb_subset_config", "upstream_bind_config", "filters",
               "upstream_config"});
   map.ignore({"alt_stat_name",

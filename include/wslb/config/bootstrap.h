@@ -58,9 +58,55 @@ struct Thresholds {
 
 inline constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
 
+/// envoy.config.core.v3.ApiConfigSource: where a gRPC or REST control plane is reached.
+struct ApiConfigSource {
+  /// api_type. AGGREGATED_GRPC / AGGREGATED_DELTA_GRPC (only valid in ads_config) map to kGrpc /
+  /// kDeltaGrpc there.
+  enum class ApiType { kRest, kGrpc, kDeltaGrpc };
+  ApiType api_type = ApiType::kGrpc;
+  /// grpc_services[0].envoy_grpc.cluster_name (gRPC) or cluster_names[0] (REST): a static
+  /// cluster holding the control plane's address(es).
+  std::string cluster_name;
+  Duration refresh_delay{0};      ///< REST poll period (required for REST).
+  Duration request_timeout{1000};  ///< REST request timeout (Envoy default 1 s).
+  /// envoy_grpc.retry_policy.retry_back_off: reconnect backoff (Envoy defaults 500 ms, 30 s).
+  Duration retry_base_interval{500};
+  Duration retry_max_interval{30000};
+  /// grpc_services[0].timeout: deadline of each gRPC stream (0 = none, Envoy's default).
+  Duration grpc_timeout{0};
+  bool set_node_on_first_message_only = false;
+};
+
+/// envoy.config.core.v3.ConfigSource as used by eds_cluster_config.eds_config.
+struct ConfigSource {
+  enum class Kind {
+    kNone,  ///< not set (only while reading; a loaded config never has it).
+    kApi,   ///< api_config_source (GRPC, DELTA_GRPC or REST).
+    kAds,   ///< ads: {} (the bootstrap's dynamic_resources.ads_config stream).
+    kPath,  ///< path_config_source, or the older `path`.
+  };
+  Kind kind = Kind::kNone;
+  ApiConfigSource api;          ///< kApi only.
+  std::string path;             ///< kPath: the file holding a DiscoveryResponse.
+  std::string watched_directory;  ///< kPath: path_config_source.watched_directory.path, if set.
+  /// initial_fetch_timeout: how long start-up waits for the first assignment (0 = forever).
+  Duration initial_fetch_timeout{15000};
+};
+
+/// Cluster.eds_cluster_config.
+struct EdsClusterConfig {
+  ConfigSource eds_config;
+  std::string service_name;  ///< empty: the cluster name is the resource name.
+};
+
 struct Cluster {
   std::string name;
-  enum class Type { kStatic } type = Type::kStatic;
+  enum class Type { kStatic, kEds } type = Type::kStatic;
+  EdsClusterConfig eds;  ///< type kEds only.
+  /// The ClusterLoadAssignment name this cluster subscribes to (EDS): service_name or name.
+  const std::string& edsResourceName() const {
+    return eds.service_name.empty() ? name : eds.service_name;
+  }
   Duration connect_timeout{5000};                ///< Envoy default 5 s.
   LbPolicy lb_policy = LbPolicy::kLeastRequest;  ///< wslb default (Envoy's is ROUND_ROBIN).
   std::vector<Endpoint> endpoints;  ///< flattened load_assignment.endpoints[].lb_endpoints[].
@@ -70,6 +116,13 @@ struct Cluster {
   /// metadata.filter_metadata.wslb.pending_timeout: how long an upgrade may wait for room when
   /// every endpoint is full. Unset: the route timeout, or 5 s when that is 0/unset.
   std::optional<Duration> pending_timeout;
+  /// metadata.filter_metadata.wslb.removed_endpoint_drain_timeout: when an endpoint leaves the
+  /// set (EDS), its live WebSockets are closed with Close 1001 this long after the removal.
+  /// Unset: they stay open until they end (Envoy's behaviour).
+  std::optional<Duration> removed_endpoint_drain_timeout;
+  /// metadata.filter_metadata.wslb.removed_endpoint_drain_window: those closes are spread
+  /// evenly over this window so clients do not all reconnect at once (default 0 = all at once).
+  Duration removed_endpoint_drain_window{0};
 };
 
 struct UpgradeConfig {
@@ -113,9 +166,15 @@ struct Listener {
   HttpConnectionManager hcm;  ///< the first filter chain's HTTP connection manager.
 };
 
+/// dynamic_resources: only ads_config is supported (for EDS over ADS).
+struct DynamicResources {
+  std::optional<ApiConfigSource> ads_config;  ///< api_type kGrpc or kDeltaGrpc.
+};
+
 struct Bootstrap {
   Node node;
   Admin admin;
+  DynamicResources dynamic_resources;
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
 };

@@ -80,9 +80,11 @@ overload_manager: {}
                                          "overload_manager: not supported by wslb; ignored"));
 }
 
-TEST(BootstrapTest, DynamicResourcesAreAnError) {
+TEST(BootstrapTest, DynamicListenersAndClustersAreAnError) {
   EXPECT_THAT(errorsOf(loadBootstrapFromString("dynamic_resources: {lds_config: {}}")),
-              ElementsAre("dynamic_resources: not supported by wslb"));
+              ElementsAre("dynamic_resources.lds_config: not supported by wslb"));
+  EXPECT_THAT(errorsOf(loadBootstrapFromString("dynamic_resources: {cds_config: {}}")),
+              ElementsAre("dynamic_resources.cds_config: not supported by wslb"));
 }
 
 TEST(BootstrapTest, UnknownKeysAreWarnedWithTheirFullPath) {
@@ -144,7 +146,7 @@ TEST(BootstrapTest, NonScalarKeyIsAnError) {
 TEST(BootstrapTest, ErrorsAndWarningsFromEverySectionAreCollected) {
   LoadResult r = loadBootstrapFromString(R"(
 admin: { address: { socket_address: { address: nowhere } } }
-dynamic_resources: {}
+dynamic_resources: {lds_config: {}}
 static_resources:
   clusters:
   - name: c
@@ -173,7 +175,7 @@ static_resources:
                           "static_resources.listeners[0].filter_chains[0].filters[0]."
                           "typed_config.route_config.virtual_hosts[0].routes[0].route.cluster: "
                           "unknown cluster \"missing\"",
-                          "dynamic_resources: not supported by wslb"));
+                          "dynamic_resources.lds_config: not supported by wslb"));
   EXPECT_THAT(warningsOf(r),
               ElementsAre("static_resources.clusters[0].bogus: unknown key; ignored"));
   EXPECT_FALSE(r.bootstrap.has_value());

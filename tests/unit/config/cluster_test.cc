@@ -179,18 +179,18 @@ TEST(ClusterTest, NameIsRequiredAndUnique) {
               ElementsAre("static_resources.clusters[2].name: duplicate cluster name \"a\""));
 }
 
-TEST(ClusterTest, OnlyStaticClustersAreSupported) {
-  for (std::string type : {"EDS", "STRICT_DNS", "LOGICAL_DNS", "ORIGINAL_DST"}) {
+TEST(ClusterTest, OnlyStaticAndEdsClustersAreSupported) {
+  for (std::string type : {"STRICT_DNS", "LOGICAL_DNS", "ORIGINAL_DST"}) {
     EXPECT_THAT(errorsOf(loadClusters(clusterYaml("c", "type: " + type))),
                 ElementsAre("static_resources.clusters[0].type: " + type +
-                            " is not supported by wslb (supported: STATIC)"));
+                            " is not supported by wslb (supported: STATIC, EDS)"));
   }
-  EXPECT_THAT(errorsOf(loadClusters(clusterYaml("c", "type: eds"))),
-              ElementsAre("static_resources.clusters[0].type: EDS is not supported by wslb "
-                          "(supported: STATIC)"));
+  EXPECT_THAT(errorsOf(loadClusters(clusterYaml("c", "type: strict_dns"))),
+              ElementsAre("static_resources.clusters[0].type: STRICT_DNS is not supported by wslb "
+                          "(supported: STATIC, EDS)"));
   EXPECT_THAT(errorsOf(loadClusters(clusterYaml("c", "type: STATIK"))),
               ElementsAre("static_resources.clusters[0].type: unknown value \"STATIK\"; expected "
-                          "one of STATIC"));
+                          "one of STATIC, EDS"));
   EXPECT_TRUE(loadClusters(clusterYaml("c", "type: static")).ok());
 }
 
@@ -400,7 +400,7 @@ TEST(ClusterTest, PendingTimeoutMustBeADuration) {
 
 TEST(ClusterTest, DangerousKeysAreErrors) {
   for (std::string key :
-       {"transport_socket", "transport_socket_matches", "eds_cluster_config", "lb_subset_config",
+       {"transport_socket", "transport_socket_matches", "lb_subset_config",
         "load_balancing_policy", "upstream_bind_config", "cluster_type"}) {
     EXPECT_THAT(errorsOf(loadClusters(clusterYaml("c", key + ": {name: x}"))),
                 ElementsAre("static_resources.clusters[0]." + key + ": not supported by wslb"))
@@ -434,7 +434,7 @@ TEST(ClusterTest, EveryErrorIsReported) {
   LoadResult r = loadClusters(
       "{name: a, lb_policy: MAGLEV, connect_timeout: soon, load_assignment: {endpoints: "
       "[{lb_endpoints: [{endpoint: {address: {socket_address: {address: x, port_value: 0}}}}]}]}}"
-      ", {type: EDS}");
+      ", {type: STRICT_DNS}");
   EXPECT_EQ(r.errors.size(), 6u) << ::testing::PrintToString(errorsOf(r));
   EXPECT_THAT(errorsOf(r), Contains("static_resources.clusters[1].name: required field is "
                                     "missing"));
