@@ -69,6 +69,7 @@ std::vector<stats::Stat> collectAll(const AdminContext& context) {
   std::vector<stats::Stat> all;
   for (const auto& cluster : context.clusters->clusters()) stats::appendClusterStats(*cluster, all);
   for (const auto* hcm : context.hcm_stats) stats::appendHcmStats(*hcm, all);
+  if (context.extra_stats) context.extra_stats(all);
   return all;
 }
 
@@ -125,8 +126,18 @@ std::string renderClusters(const upstream::ClusterManager& clusters) {
     line("added_via_api", "false");
 
     const auto set = cluster->hostSet();
+    // Endpoints removed by EDS are listed (flag /pending_dynamic_removal) while they still hold
+    // connections, as Envoy lists hosts pending removal.
+    std::vector<std::pair<size_t, const upstream::Host*>> hosts;
     for (size_t priority = 0; priority < set->hosts_by_priority.size(); ++priority) {
-      for (const auto& host : set->hosts_by_priority[priority]) {
+      for (const auto& host : set->hosts_by_priority[priority])
+        hosts.emplace_back(priority, host.get());
+    }
+    for (const auto& host : set->removed_hosts) {
+      if (host->active() > 0) hosts.emplace_back(0, host.get());
+    }
+    {
+      for (const auto& [priority, host] : hosts) {
         const std::string prefix = host->addressString() + "::";
         const auto& hs = host->stats();
         const uint32_t active = host->active();

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
+#include <random>
 
 #include "relay/buffer_pool.h"
 
@@ -20,6 +22,14 @@ constexpr int kToClient = 1;
 constexpr int kMaxReadsPerEvent = 16;
 // The idle timeout is checked in this many ticks per period, so it fires within 1.25x.
 constexpr int kIdleTicksPerTimeout = 4;
+// After goAway(), how long peers get to answer our Close before the relay closes the sockets.
+constexpr std::chrono::seconds kGoAwayGrace{5};
+
+// Masking keys for Close frames toward backends (RFC 6455 §5.3: unpredictable per frame).
+uint32_t maskKey() {
+  thread_local std::mt19937 random{std::random_device{}()};
+  return static_cast<uint32_t>(random());
+}
 }  // namespace
 
 Relay::Direction::Direction(asio::ip::tcp::socket& s, asio::ip::tcp::socket& d, bool masked)
@@ -135,30 +145,46 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
       return;
     }
     countRead(d, n);
+    if (going_away_) {
+      // Our Close is due at the next frame boundary: forward only the rest of the current frame
+      // and drop what follows (the sender is about to get our Close). After the Close, drop
+      // everything; reading goes on only to see the sender close.
+      if (dir.close_sent) continue;
+      const size_t take = dir.tracker.feedToBoundary(scratch, n);
+      if (take > 0 && !forward(d, scratch, take, self)) return;
+      maybeSendClose(d, self);
+      continue;
+    }
     feedTracker(d, scratch, n);
-
-    size_t written = dir.dst.write_some(asio::buffer(scratch, n), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      written = 0;
-    } else if (ec) {
-      finish();
-      return;
-    }
-    if (written < n) {
-      // The other side is slow: keep the rest in a pooled buffer and stop reading this
-      // direction until it has been written (backpressure).
-      dir.pending = takeSpillBuffer();
-      dir.pending_size = n - written;
-      std::memcpy(dir.pending.get(), scratch + written, dir.pending_size);
-      asio::async_write(dir.dst, asio::buffer(dir.pending.get(), dir.pending_size),
-                        [this, d, self = std::move(self)](const error_code& wec, size_t) mutable {
-                          onPendingWritten(d, wec, std::move(self));
-                        });
-      return;
-    }
+    if (!forward(d, scratch, n, self)) return;
     if (n < kRelayChunk) break;  // a short read: the socket is (almost surely) drained
   }
   waitReadable(d, std::move(self));
+}
+
+bool Relay::forward(int d, const uint8_t* data, size_t n, Self& self) {
+  Direction& dir = dirs_[d];
+  error_code ec;
+  size_t written = dir.dst.write_some(asio::buffer(data, n), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    written = 0;
+  } else if (ec) {
+    finish();
+    return false;
+  }
+  if (written < n) {
+    // The other side is slow: keep the rest in a pooled buffer and stop reading this direction
+    // until it has been written (backpressure).
+    dir.pending = takeSpillBuffer();
+    dir.pending_size = n - written;
+    std::memcpy(dir.pending.get(), data + written, dir.pending_size);
+    asio::async_write(dir.dst, asio::buffer(dir.pending.get(), dir.pending_size),
+                      [this, d, self = std::move(self)](const error_code& wec, size_t) mutable {
+                        onPendingWritten(d, wec, std::move(self));
+                      });
+    return false;
+  }
+  return true;
 }
 
 void Relay::onPendingWritten(int d, const error_code& ec, Self self) {
@@ -170,7 +196,63 @@ void Relay::onPendingWritten(int d, const error_code& ec, Self self) {
     if (ec != asio::error::operation_aborted) finish();
     return;
   }
+  if (going_away_) maybeSendClose(d, self);
   waitReadable(d, std::move(self));
+}
+
+void Relay::goAway(uint16_t code) {
+  if (finished_ || going_away_) return;
+  if (!dirs_[0].tracker.ok() || !dirs_[1].tracker.ok()) {
+    finish();  // frame boundaries are unknown: a Close could land inside a frame
+    return;
+  }
+  going_away_ = true;
+  go_away_code_ = code;
+  // The grace period replaces the idle timeout: peers that never answer our Close are cut off.
+  idle_timer_.cancel();
+  idle_timer_.expires_after(kGoAwayGrace);
+  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+    if (auto self = weak.lock(); self && !ec) self->finish();
+  });
+  Self self = shared_from_this();
+  maybeSendClose(kToUpstream, self);
+  maybeSendClose(kToClient, self);
+}
+
+void Relay::maybeSendClose(int d, Self self) {
+  Direction& dir = dirs_[d];
+  if (finished_ || dir.close_sent || dir.pending || !dir.tracker.atFrameBoundary()) return;
+  dir.close_sent = true;
+  auto shutdown_dst = [this, d] {
+    error_code ec;
+    dirs_[d].dst.shutdown(asio::socket_base::shutdown_send, ec);
+    if (dirs_[0].close_sent && dirs_[1].close_sent && dirs_[0].read_closed &&
+        dirs_[1].read_closed) {
+      finish();
+    }
+  };
+  // The sender already closed (its Close went through, or it sent FIN): nothing to add.
+  if (dir.tracker.closes() > 0 || dir.read_closed) {
+    shutdown_dst();
+    return;
+  }
+  auto frame = std::make_unique<std::array<uint8_t, websocket::kMaxCloseFrameSize>>();
+  const std::optional<uint32_t> mask =
+      d == kToUpstream ? std::optional<uint32_t>(maskKey()) : std::nullopt;
+  const size_t size = websocket::writeCloseFrame(
+      frame->data(), go_away_code_, go_away_code_ == websocket::kCloseGoingAway ? "going away" : "",
+      mask);
+  auto buffer = asio::buffer(frame->data(), size);
+  asio::async_write(dir.dst, buffer,
+                    [this, frame = std::move(frame), shutdown_dst, self = std::move(self)](
+                        const error_code& ec, size_t) {
+                      if (finished_) return;
+                      if (ec) {
+                        finish();
+                        return;
+                      }
+                      shutdown_dst();
+                    });
 }
 
 void Relay::onEof(int d) {
@@ -178,7 +260,11 @@ void Relay::onEof(int d) {
   dir.read_closed = true;
   error_code ec;
   dir.dst.shutdown(asio::socket_base::shutdown_send, ec);
-  if (dirs_[0].read_closed && dirs_[1].read_closed) finish();
+  if (dirs_[0].read_closed && dirs_[1].read_closed) {
+    finish();
+  } else if (going_away_) {
+    maybeSendClose(d, shared_from_this());
+  }
 }
 
 void Relay::closeNow() {
@@ -186,7 +272,7 @@ void Relay::closeNow() {
 }
 
 void Relay::armIdleTimer() {
-  if (options_.idle_timeout.count() <= 0 || finished_) return;
+  if (options_.idle_timeout.count() <= 0 || finished_ || going_away_) return;
   auto tick = options_.idle_timeout / kIdleTicksPerTimeout;
   if (tick.count() <= 0) tick = std::chrono::milliseconds(1);
   idle_timer_.expires_after(tick);
@@ -202,7 +288,7 @@ void Relay::armIdleTimer() {
       self->finish();
       return;
     }
-    self->armIdleTimer();
+    if (!self->going_away_) self->armIdleTimer();
   });
 }
 

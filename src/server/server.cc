@@ -7,6 +7,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "wslb/websocket/close_frame.h"
+
 namespace wslb::server {
 
 namespace asio = boost::asio;
@@ -56,6 +58,12 @@ Server::Server(ServerOptions options) : options_(std::move(options)), drain_time
   if (options_.concurrency == 0) options_.concurrency = 1;
   const auto& bootstrap = options_.bootstrap;
   clusters_ = std::make_unique<upstream::ClusterManager>(bootstrap.clusters);
+  xds_ = std::make_unique<xds::XdsManager>(bootstrap, *clusters_,
+                                           xds::NodeInfo{bootstrap.node.id, bootstrap.node.cluster},
+                                           [this](const upstream::ClusterStateSharedPtr& cluster,
+                                                  std::vector<upstream::HostSharedPtr> removed) {
+                                             scheduleRemovedDrain(cluster, std::move(removed));
+                                           });
   for (const auto& l : bootstrap.listeners) {
     listeners_.push_back(std::make_shared<http::ListenerContext>(l.name, l.hcm, *clusters_));
   }
@@ -83,7 +91,16 @@ Server::Server(ServerOptions options) : options_(std::move(options)), drain_time
     admin::AdminContext context;
     context.clusters = clusters_.get();
     for (const auto& l : listeners_) context.hcm_stats.push_back(&l->stats);
-    context.state = [this] { return std::string(toString(state_.load())); };
+    context.state = [this] { return readinessState(); };
+    context.extra_stats = [this](std::vector<stats::Stat>& out) {
+      if (xds_->hasGrpc()) {
+        out.push_back(stats::Stat{"control_plane.connected_state",
+                                  "control_plane.connected_state",
+                                  {},
+                                  stats::StatType::kGauge,
+                                  xds_->connected() ? 1u : 0u});
+      }
+    };
     context.quit = [this] { shutdown(); };
     const auto ep = toEndpoint(*bootstrap.admin.address);
     try {
@@ -104,6 +121,7 @@ Server::Server(ServerOptions options) : options_(std::move(options)), drain_time
 
 Server::~Server() {
   if (!shutdown_requested_.exchange(true)) finishShutdown();
+  xds_->stop();
   if (control_thread_.joinable()) control_thread_.join();
 }
 
@@ -113,7 +131,47 @@ int64_t Server::activeDownstreamConnections() const {
   return total;
 }
 
+std::string Server::readinessState() const {
+  const ServerState state = state_.load();
+  if (state == ServerState::kLive && !xds_->initialized()) return "PRE_INITIALIZING";
+  return toString(state);
+}
+
+void Server::scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster,
+                                  std::vector<upstream::HostSharedPtr> removed) {
+  const config::Cluster& config = cluster->config();
+  if (!config.removed_endpoint_drain_timeout) return;
+  asio::post(control_io_, [this, cluster, removed = std::move(removed)]() mutable {
+    const config::Cluster& config = cluster->config();
+    auto timer =
+        std::make_shared<asio::steady_timer>(control_io_, *config.removed_endpoint_drain_timeout);
+    timer->async_wait([this, timer, cluster,
+                       removed = std::move(removed)](const boost::system::error_code& ec) {
+      if (ec || state_.load() == ServerState::kStopped) return;
+      // Endpoints that came back meanwhile keep their connections.
+      std::vector<upstream::HostSharedPtr> gone;
+      size_t connections = 0;
+      for (const auto& host : removed) {
+        if ((host->healthFlags() & upstream::kPendingDynamicRemoval) != 0 && host->active() > 0) {
+          connections += host->active();
+          gone.push_back(host);
+        }
+      }
+      if (gone.empty()) return;
+      const auto window = cluster->config().removed_endpoint_drain_window;
+      spdlog::info(
+          "[main] cluster '{}': closing {} connection(s) to {} removed endpoint(s) with "
+          "1001 over {} ms",
+          cluster->name(), connections, gone.size(), window.count());
+      for (auto& worker : workers_) {
+        worker->goAwayHosts(gone, window, websocket::kCloseGoingAway);
+      }
+    });
+  });
+}
+
 void Server::start() {
+  xds_->start();
   for (auto& w : workers_) w->start();
   if (admin_) {
     admin_->start();
@@ -179,6 +237,7 @@ void Server::finishShutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& w : workers_) w->stop();
+  xds_->stop();
   if (admin_) admin_->stop();
   admin_io_.stop();
   if (admin_thread_.joinable()) admin_thread_.join();

@@ -68,6 +68,54 @@ void Worker::closeAll() {
   asio::post(io_, [this] { tracker_.closeAll(); });
 }
 
+// Connections to close gradually: `per_tick` of them every `tick`.
+struct Worker::GoAwayBatch {
+  explicit GoAwayBatch(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+  std::vector<std::weak_ptr<relay::Closable>> connections;
+  size_t next = 0;
+  size_t per_tick = 1;
+  std::chrono::milliseconds tick{0};
+  uint16_t code = 0;
+};
+
+void Worker::goAwayHosts(std::vector<upstream::HostSharedPtr> hosts,
+                         std::chrono::milliseconds window, uint16_t code) {
+  asio::post(io_, [this, hosts = std::move(hosts), window, code] {
+    std::vector<const upstream::Host*> targets;
+    for (const auto& host : hosts) targets.push_back(host.get());
+    auto batch = std::make_shared<GoAwayBatch>(io_);
+    for (auto& connection : tracker_.connectionsTo(targets))
+      batch->connections.push_back(connection);
+    if (batch->connections.empty()) return;
+    batch->code = code;
+    // At most one timer tick per 10 ms; several connections per tick when the window is short.
+    constexpr std::chrono::milliseconds kMinTick{10};
+    const size_t count = batch->connections.size();
+    if (window.count() > 0) {
+      batch->tick = std::max(kMinTick, window / static_cast<int64_t>(count));
+      const auto ticks = static_cast<size_t>(std::max<int64_t>(1, window / batch->tick));
+      batch->per_tick = (count + ticks - 1) / ticks;
+    } else {
+      batch->per_tick = count;
+    }
+    spdlog::info("[worker {}] closing {} connection(s) with code {} over {} ms", index_, count,
+                 code, window.count());
+    goAwayNext(batch);
+  });
+}
+
+void Worker::goAwayNext(const std::shared_ptr<GoAwayBatch>& batch) {
+  for (size_t i = 0; i < batch->per_tick && batch->next < batch->connections.size(); ++i) {
+    if (auto connection = batch->connections[batch->next++].lock()) connection->goAway(batch->code);
+  }
+  if (batch->next >= batch->connections.size()) return;
+  batch->timer.expires_after(batch->tick);
+  batch->timer.async_wait([this, batch](const boost::system::error_code& ec) {
+    if (!ec) goAwayNext(batch);
+  });
+}
+
 void Worker::stop() {
   if (!thread_.joinable()) return;
   io_.stop();

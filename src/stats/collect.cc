@@ -86,8 +86,25 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
   w.add("membership_total", kG, set->all_hosts.size());
   w.add("membership_healthy", kG, healthy);
   w.add("membership_degraded", kG, degraded);
+  if (cluster.config().type == config::Cluster::Type::kEds) {
+    w.add("update_attempt", kC, load(s.update_attempt));
+    w.add("update_success", kC, load(s.update_success));
+    w.add("update_rejected", kC, load(s.update_rejected));
+    w.add("update_failure", kC, load(s.update_failure));
+    w.add("update_empty", kC, load(s.update_empty));
+    w.add("init_fetch_timeout", kC, load(s.init_fetch_timeout));
+    w.add("version", kG, load(s.version));
+  }
 
-  for (const auto& host : set->all_hosts) {
+  // Endpoints removed from the set still count while they hold connections: the per-pod series
+  // must keep matching the pods' own counts until those connections end.
+  std::vector<const upstream::Host*> hosts;
+  hosts.reserve(set->all_hosts.size() + set->removed_hosts.size());
+  for (const auto& host : set->all_hosts) hosts.push_back(host.get());
+  for (const auto& host : set->removed_hosts) {
+    if (host->active() > 0) hosts.push_back(host.get());
+  }
+  for (const upstream::Host* host : hosts) {
     const auto& hs = host->stats();
     w.addEndpoint(*host, "cx_active", kG, host->active());
     w.addEndpoint(*host, "cx_total", kC, load(hs.cx_total));

@@ -8,6 +8,7 @@
 
 #include "wslb/http/upstream_request.h"
 #include "wslb/stats/hcm_stats.h"
+#include "wslb/stats/stat.h"
 #include "wslb/upstream/cluster_manager.h"
 
 namespace wslb::admin {
@@ -20,6 +21,8 @@ struct AdminContext {
   std::function<std::string()> state;
   /// Starts a graceful shutdown (POST /quitquitquit). Any thread; must not block.
   std::function<void()> quit;
+  /// Adds stats that live outside clusters and listeners (control_plane.*). Optional.
+  std::function<void(std::vector<stats::Stat>&)> extra_stats;
 };
 
 /// Handles one admin request. Mutating endpoints require POST (GET -> 400, as Envoy).

@@ -3,8 +3,14 @@
 // only: no locks.
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <memory>
+#include <vector>
+
+namespace wslb::upstream {
+class Host;
+}
 
 namespace wslb::relay {
 
@@ -15,6 +21,14 @@ class Closable {
   /// Closes both sockets now; pending handlers then complete with operation_aborted and the
   /// object releases everything it holds (its Slot among them). Worker thread only.
   virtual void closeNow() = 0;
+  /// Ends the connection gracefully: a WebSocket sends Close `code` both ways at frame
+  /// boundaries, then closes. By default the same as closeNow(). Worker thread only.
+  virtual void goAway(uint16_t code) {
+    (void)code;
+    closeNow();
+  }
+  /// The backend this connection is relayed to, if it is an upgraded connection.
+  virtual const upstream::Host* upstreamHost() const { return nullptr; }
 };
 
 class ConnectionTracker {
@@ -28,6 +42,22 @@ class ConnectionTracker {
   void remove(Handle h) { entries_.erase(h); }
   size_t size() const { return entries_.size(); }
 
+  /// The live entries relayed to one of `hosts`.
+  std::vector<std::shared_ptr<Closable>> connectionsTo(
+      const std::vector<const upstream::Host*>& hosts) const {
+    std::vector<std::shared_ptr<Closable>> out;
+    for (const auto& entry : entries_) {
+      auto c = entry.lock();
+      if (!c || c->upstreamHost() == nullptr) continue;
+      for (const upstream::Host* host : hosts) {
+        if (c->upstreamHost() == host) {
+          out.push_back(std::move(c));
+          break;
+        }
+      }
+    }
+    return out;
+  }
   /// Calls closeNow() on every live entry.
   void closeAll() {
     for (auto it = entries_.begin(); it != entries_.end();) {

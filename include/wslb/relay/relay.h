@@ -42,6 +42,13 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
 
   // wslb::relay::Closable
   void closeNow() override;
+  /// Sends a Close frame with `code` ("going away" for 1001) to both peers, each at the next
+  /// frame boundary of the stream it receives (masked toward the backend), then stops relaying
+  /// data and half-closes; the relay ends when both peers have closed, or after a grace period.
+  /// A direction whose sender already sent its own Close gets none. If frame boundaries are lost
+  /// (a protocol error was seen), the connection is closed at once.
+  void goAway(uint16_t code) override;
+  const upstream::Host* upstreamHost() const override { return slot_ ? &slot_.host() : nullptr; }
 
   /// Frames/messages seen so far in each direction (for tests and access logs).
   const websocket::FrameTracker& clientToUpstream() const { return dirs_[0].tracker; }
@@ -56,6 +63,7 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
     std::unique_ptr<uint8_t[]> pending;  ///< pooled; only while a write is blocked.
     size_t pending_size = 0;
     bool read_closed = false;  ///< src sent FIN; dst has been shut down for writing.
+    bool close_sent = false;   ///< goAway(): our Close went (or is going) to dst; data stops.
   };
 
   using Self = std::shared_ptr<Relay>;
@@ -65,6 +73,12 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   void onPendingWritten(int d, const boost::system::error_code& ec, Self self);
   void onEof(int d);
   void countRead(int d, size_t n);
+  /// goAway(): sends the Close toward dirs_[d].dst if that stream is at a frame boundary and no
+  /// write is in flight; otherwise the read or write path calls it again later.
+  void maybeSendClose(int d, Self self);
+  /// Writes `n` bytes of the scratch buffer to dirs_[d].dst; spills what does not fit and waits.
+  /// @return false if the relay ended or a write is now pending.
+  bool forward(int d, const uint8_t* data, size_t n, Self& self);
   /// Feeds the direction's FrameTracker and adds completed messages to the host's counters.
   void feedTracker(int d, const uint8_t* data, size_t n);
   void armIdleTimer();
@@ -89,6 +103,8 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   bool active_since_tick_ = false;
   uint8_t idle_ticks_ = 0;
   bool finished_ = false;
+  bool going_away_ = false;
+  uint16_t go_away_code_ = 0;
 };
 
 }  // namespace wslb::relay

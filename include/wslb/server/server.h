@@ -15,6 +15,7 @@
 #include "wslb/http/listener_context.h"
 #include "wslb/server/worker.h"
 #include "wslb/upstream/cluster_manager.h"
+#include "wslb/xds/xds_manager.h"
 
 namespace wslb::server {
 
@@ -47,6 +48,9 @@ class Server {
   void wait();
 
   ServerState state() const { return state_.load(); }
+  /// The state /ready reports: "PRE_INITIALIZING" while an EDS cluster waits for its first
+  /// assignment (or its initial_fetch_timeout), else toString(state()).
+  std::string readinessState() const;
   uint16_t listenerPort(size_t index) const { return listener_ports_.at(index); }
   uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
   const upstream::ClusterManager& clusters() const { return *clusters_; }
@@ -60,9 +64,14 @@ class Server {
   void beginDrain();
   void checkDrained(std::chrono::steady_clock::time_point deadline);
   void finishShutdown();
+  /// EDS removed `removed` from `cluster`: if the cluster sets removed_endpoint_drain_timeout,
+  /// schedule Close 1001 for their live WebSockets. Any thread.
+  void scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster,
+                            std::vector<upstream::HostSharedPtr> removed);
 
   ServerOptions options_;
   std::unique_ptr<upstream::ClusterManager> clusters_;
+  std::unique_ptr<xds::XdsManager> xds_;
   std::vector<std::shared_ptr<http::ListenerContext>> listeners_;
   std::vector<uint16_t> listener_ports_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -11,6 +11,7 @@
 
 #include "wslb/http/listener_context.h"
 #include "wslb/relay/connection_tracker.h"
+#include "wslb/upstream/host.h"
 
 namespace wslb::server {
 
@@ -32,12 +33,19 @@ class Worker {
   void stopAccepting();
   /// Closes every live connection of this worker. Any thread.
   void closeAll();
+  /// Sends WebSocket Close `code` (see relay::Relay::goAway()) to every connection of this
+  /// worker relayed to one of `hosts`, spread evenly over `window` (0 = all at once) so their
+  /// clients do not reconnect in one burst. Any thread; the hosts are kept alive meanwhile.
+  void goAwayHosts(std::vector<upstream::HostSharedPtr> hosts, std::chrono::milliseconds window,
+                   uint16_t code);
   /// Stops the loop and joins the thread. Any thread but the worker's.
   void stop();
 
  private:
   struct AcceptorState;
   void accept(const std::shared_ptr<AcceptorState>& a);
+  struct GoAwayBatch;
+  void goAwayNext(const std::shared_ptr<GoAwayBatch>& batch);
 
   // Order matters for destruction: acceptors before the io_context they use; the tracker after
   // it, since sessions destroyed with the io_context's pending handlers unregister from it.

@@ -32,6 +32,16 @@ struct ClusterStats {
   std::atomic<uint64_t> upstream_cx_destroy{0};
   std::atomic<uint64_t> upstream_cx_rx_bytes_total{0};
   std::atomic<uint64_t> upstream_cx_tx_bytes_total{0};
+
+  // EDS subscription (type EDS clusters only), Envoy's cluster.<name>.* names. Written by the xDS
+  // client (wslb::xds).
+  std::atomic<uint64_t> update_attempt{0};   ///< responses, polls and fetch failures.
+  std::atomic<uint64_t> update_success{0};   ///< assignments applied.
+  std::atomic<uint64_t> update_rejected{0};  ///< assignments NACKed (invalid).
+  std::atomic<uint64_t> update_failure{0};   ///< stream/fetch failures (network, bad file).
+  std::atomic<uint64_t> update_empty{0};     ///< updates without this cluster's assignment.
+  std::atomic<uint64_t> init_fetch_timeout{0};  ///< initial_fetch_timeout expired.
+  std::atomic<uint64_t> version{0};  ///< hash of the last applied version_info (gauge).
 };
 
 /// Shared by all workers. Must be owned by a std::shared_ptr (tryAcquire() uses
