@@ -8,9 +8,8 @@ namespace {
 // transport_api_version / resource_api_version: only V3 exists today (AUTO means V3).
 void readApiVersion(Context& ctx, const Field& field) {
   enum class Version { kV3 };
-  ctx.readEnum<Version>(field, {{"AUTO", 0, Version::kV3},
-                                {"V2", 1, std::nullopt},
-                                {"V3", 2, Version::kV3}});
+  ctx.readEnum<Version>(
+      field, {{"AUTO", 0, Version::kV3}, {"V2", 1, std::nullopt}, {"V3", 2, Version::kV3}});
 }
 
 // GrpcService.envoy_grpc.retry_policy.retry_back_off {base_interval, max_interval}.
@@ -198,7 +197,8 @@ ConfigSource readConfigSource(Context& ctx, const Field& field) {
       out.initial_fetch_timeout = *value;
     }
   }
-  if (std::optional<Field> version = map.take("resource_api_version")) readApiVersion(ctx, *version);
+  if (std::optional<Field> version = map.take("resource_api_version"))
+    readApiVersion(ctx, *version);
   map.ignore({"authorities"});
   map.finish();
   return out;

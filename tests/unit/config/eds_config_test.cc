@@ -8,11 +8,11 @@
 namespace wslb::config {
 namespace {
 
+using ::testing::ElementsAre;
 using testing::endpointYaml;
 using testing::errorsOf;
-using testing::warningsOf;
-using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testing::warningsOf;
 
 // A static xDS cluster plus `eds` (a cluster mapping), and `extra` top-level YAML.
 LoadResult loadEds(const std::string& eds, const std::string& extra = "") {
@@ -26,11 +26,14 @@ static_resources:
         explicit_http_config: {http2_protocol_options: {}}
     load_assignment:
       cluster_name: xds_cluster
-      endpoints: [{lb_endpoints: [)" + endpointYaml(18000) + R"(]}]
+      endpoints: [{lb_endpoints: [)" +
+                                 endpointYaml(18000) + R"(]}]
   - )" + eds + "\n");
 }
 
-const Cluster& edsCluster(const LoadResult& r) { return r.bootstrap->clusters.at(1); }
+const Cluster& edsCluster(const LoadResult& r) {
+  return r.bootstrap->clusters.at(1);
+}
 
 TEST(EdsConfigTest, GrpcSourceWithEveryKnob) {
   LoadResult r = loadEds(R"({name: pods, type: EDS, eds_cluster_config: {service_name: svc,
@@ -100,15 +103,17 @@ TEST(EdsConfigTest, PathSources) {
   EXPECT_EQ(edsCluster(r).eds.eds_config.kind, ConfigSource::Kind::kPath);
   EXPECT_EQ(edsCluster(r).eds.eds_config.path, "/etc/eds/eds.yaml");
   EXPECT_EQ(edsCluster(r).eds.eds_config.watched_directory, "/etc/eds");
-  LoadResult old = loadEds("{name: pods, type: EDS, eds_cluster_config: {eds_config: "
-                           "{path: /etc/eds.json}}}");
+  LoadResult old = loadEds(
+      "{name: pods, type: EDS, eds_cluster_config: {eds_config: "
+      "{path: /etc/eds.json}}}");
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(edsCluster(old).eds.eds_config.path, "/etc/eds.json");
   EXPECT_TRUE(edsCluster(old).eds.eds_config.watched_directory.empty());
 }
 
 TEST(EdsConfigTest, AdsSourceNeedsAdsConfig) {
-  const std::string cluster = "{name: pods, type: EDS, eds_cluster_config: {eds_config: {ads: {}}}}";
+  const std::string cluster =
+      "{name: pods, type: EDS, eds_cluster_config: {eds_config: {ads: {}}}}";
   EXPECT_THAT(errorsOf(loadEds(cluster)),
               ElementsAre("static_resources.clusters[1].eds_cluster_config.eds_config.ads: "
                           "dynamic_resources.ads_config is required for ads sources"));
@@ -178,8 +183,9 @@ TEST(EdsConfigTest, BadSourcesAreErrorsWithTheirPath) {
 }
 
 TEST(EdsConfigTest, LoadAssignmentOfAnEdsClusterIsIgnored) {
-  LoadResult r = loadEds("{name: pods, type: EDS, eds_cluster_config: {eds_config: "
-                         "{path: /a.yaml}}, load_assignment: {endpoints: []}}");
+  LoadResult r = loadEds(
+      "{name: pods, type: EDS, eds_cluster_config: {eds_config: "
+      "{path: /a.yaml}}, load_assignment: {endpoints: []}}");
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(warningsOf(r),
               ::testing::Contains("static_resources.clusters[1].load_assignment: ignored for "
