@@ -25,7 +25,9 @@ class ClusterStatWriter {
   void addEndpoint(const upstream::Host& host, std::string_view stat, StatType type,
                    uint64_t value) {
     Tags tags{{"envoy_cluster_name", cluster_}, {"envoy_endpoint_address", host.addressString()}};
-    if (!host.hostname().empty()) tags.emplace_back("envoy_endpoint_hostname", host.hostname());
+    if (std::string hostname = host.hostname(); !hostname.empty()) {
+      tags.emplace_back("envoy_endpoint_hostname", std::move(hostname));
+    }
     out_.push_back(Stat{"cluster." + cluster_ + ".endpoint." +
                             sanitizeForStatName(host.addressString()) + "." + std::string(stat),
                         "cluster.endpoint." + std::string(stat), std::move(tags), type, value});

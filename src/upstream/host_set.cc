@@ -107,6 +107,7 @@ HostSetConstSharedPtr buildHostSet(const config::Cluster& cluster, const HostSet
       host = *old_host;
       host->setWeight(endpoint.weight);
       host->setCap(c.cap);
+      if (host->hostname() != endpoint.hostname) host->setHostname(endpoint.hostname);
       host->setHealthFlag(kPendingDynamicRemoval, false);
     } else {
       host = std::make_shared<Host>(std::move(c.ip), c.port, endpoint.weight, c.cap,

@@ -63,7 +63,8 @@ void RestSource::stop() {
 }
 
 std::optional<std::string> RestSource::post(const config::SocketAddress& target,
-                                            const std::string& body, std::string& error) {
+                                            const std::string& body, std::string& error,
+                                            bool& not_modified) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   beast::flat_buffer buffer;
@@ -104,6 +105,10 @@ std::optional<std::string> RestSource::post(const config::SocketAddress& target,
     error = result == beast::error::timeout ? "timed out" : result.message();
     return std::nullopt;
   }
+  if (parser.get().result() == bhttp::status::not_modified) {
+    not_modified = true;  // as Envoy: nothing changed, nothing counted
+    return std::nullopt;
+  }
   if (parser.get().result() != bhttp::status::ok) {
     error = "HTTP " + std::to_string(parser.get().result_int());
     return std::nullopt;
@@ -132,8 +137,9 @@ void RestSource::run() {
     (void)google::protobuf::util::MessageToJsonString(request, &body);
 
     std::string error;
+    bool not_modified = false;
     const config::SocketAddress& target = targets_[target_index % targets_.size()];
-    if (std::optional<std::string> reply = post(target, body, error)) {
+    if (std::optional<std::string> reply = post(target, body, error, not_modified)) {
       discovery_v3::DiscoveryResponse response;
       google::protobuf::util::JsonParseOptions options;
       options.ignore_unknown_fields = true;
@@ -148,7 +154,7 @@ void RestSource::run() {
         first = false;
       }
     }
-    if (!error.empty()) {
+    if (!not_modified && !error.empty()) {
       applier_.countFailure();
       spdlog::warn("[xds] {}: poll of {}:{} failed: {}", describe(), target.address, target.port,
                    error);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace wslb::upstream {
@@ -48,8 +49,16 @@ class Host {
   /// "ip:port" ("[::1]:80" for IPv6), the form used in /clusters and the envoy_endpoint_address
   /// label, and the key buildHostSet() matches hosts by. Immutable.
   const std::string& addressString() const { return address_string_; }
-  /// endpoint.hostname (may be empty). Immutable.
-  const std::string& hostname() const { return hostname_; }
+  /// endpoint.hostname (may be empty). A copy: the control plane may change it.
+  std::string hostname() const {
+    std::lock_guard lock(hostname_mutex_);
+    return hostname_;
+  }
+  /// Sets endpoint.hostname (control plane). Admin and stats see it at their next read.
+  void setHostname(std::string hostname) {
+    std::lock_guard lock(hostname_mutex_);
+    hostname_ = std::move(hostname);
+  }
 
   /// Load-balancing weight, >= 1.
   uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
@@ -95,7 +104,9 @@ class Host {
   const std::string ip_;
   const uint16_t port_;
   const std::string address_string_;
-  const std::string hostname_;
+  // Read only by admin and stats, written only by EDS updates: a lock costs nothing that matters.
+  mutable std::mutex hostname_mutex_;
+  std::string hostname_;
   alignas(64) HostStats stats_;
 };
 

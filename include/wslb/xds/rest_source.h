@@ -16,8 +16,9 @@ namespace wslb::xds {
 
 /// Polls a REST control plane (HTTP/1.1, plaintext) on its own thread. Each request carries the
 /// last accepted version_info and, after a rejected response, its error_detail, as Envoy's REST
-/// client does. A failed or timed-out poll counts update_failure and keeps the endpoints; polls
-/// continue every refresh_delay, cycling through the xDS cluster's endpoints on failure.
+/// client does. HTTP 304 means nothing changed. A failed or timed-out poll counts update_failure
+/// and keeps the endpoints; polls continue every refresh_delay, cycling through the xDS cluster's
+/// endpoints on failure.
 class RestSource final : public Source {
  public:
   RestSource(const config::Cluster& xds_cluster, const config::ApiConfigSource& api,
@@ -30,9 +31,10 @@ class RestSource final : public Source {
 
  private:
   void run();
-  /// One POST. @return the response body on HTTP 200, or nullopt (reason in `error`).
+  /// One POST. @return the response body on HTTP 200, or nullopt: `not_modified` for HTTP 304
+  /// (the control plane has nothing newer), otherwise the reason in `error`.
   std::optional<std::string> post(const config::SocketAddress& target, const std::string& body,
-                                  std::string& error);
+                                  std::string& error, bool& not_modified);
 
   const std::vector<config::SocketAddress> targets_;
   const std::string xds_cluster_;

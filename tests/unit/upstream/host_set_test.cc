@@ -80,6 +80,16 @@ TEST(BuildHostSetTest, FieldsAndPriorities) {
   EXPECT_EQ(h.weight(), 4u);
 }
 
+TEST(BuildHostSetTest, AReusedHostTakesTheNewHostname) {
+  auto e = endpoint("10.0.0.1", 80);
+  e.hostname = "pod-a";
+  auto first = buildHostSet(cluster({e}), nullptr);
+  e.hostname = "pod-a-renamed";
+  auto second = buildHostSet(cluster({e}), first.get());
+  ASSERT_EQ(second->all_hosts[0], first->all_hosts[0]);  // same Host, same live count
+  EXPECT_EQ(second->all_hosts[0]->hostname(), "pod-a-renamed");
+}
+
 TEST(BuildHostSetTest, HealthStatusMapping) {
   using HS = config::HealthStatus;
   auto set = buildHostSet(
