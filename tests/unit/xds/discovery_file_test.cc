@@ -1,0 +1,93 @@
+// File-based EDS: every encoding Envoy accepts decodes to the same DiscoveryResponse.
+
+#include "wslb/xds/discovery_file.h"
+
+#include <gmock/gmock.h>
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include "envoy/service/discovery/v3/discovery.pb.h"
+#include "wslb/xds/assignment.h"
+
+namespace wslb::xds {
+namespace {
+
+using envoy::service::discovery::v3::DiscoveryResponse;
+
+constexpr const char* kYaml = R"(
+version_info: "7"
+resources:
+- "@type": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment
+  cluster_name: pods
+  policy: {overprovisioning_factor: 140}
+  endpoints:
+  - locality: {zone: a}
+    lb_endpoints:
+    - endpoint:
+        address: {socket_address: {address: 127.0.0.1, port_value: 9001}}
+        hostname: pod-a
+        health_check_config: {port_value: 8080}
+      load_balancing_weight: 2
+      metadata: {filter_metadata: {wslb: {max_connections: 5}, other: {x: "y"}}}
+)";
+
+void expectDecoded(const DiscoveryResponse& response) {
+  EXPECT_EQ(response.version_info(), "7");
+  ASSERT_EQ(response.resources_size(), 1);
+  Assignment assignment;
+  ASSERT_TRUE(unpackAssignment(response.resources(0), assignment).ok());
+  EXPECT_EQ(assignment.cluster_name, "pods");
+  ASSERT_EQ(assignment.endpoints.size(), 1u);
+  EXPECT_EQ(assignment.endpoints[0].address.port, 9001u);
+  EXPECT_EQ(assignment.endpoints[0].hostname, "pod-a");
+  EXPECT_EQ(assignment.endpoints[0].weight, 2u);
+  EXPECT_EQ(assignment.endpoints[0].max_connections, 5u);
+}
+
+TEST(DiscoveryFileTest, YamlWithFieldsWslbDoesNotModel) {
+  DiscoveryResponse response;
+  ASSERT_EQ(parseDiscoveryFile("/x/eds.yaml", kYaml, response), "");
+  expectDecoded(response);
+}
+
+TEST(DiscoveryFileTest, JsonBinaryAndTextEncodings) {
+  DiscoveryResponse from_yaml;
+  ASSERT_EQ(parseDiscoveryFile("eds.yml", kYaml, from_yaml), "");
+
+  DiscoveryResponse from_json;
+  ASSERT_EQ(parseDiscoveryFile("eds.json", yamlToJson(kYaml), from_json), "");
+  expectDecoded(from_json);
+
+  DiscoveryResponse from_binary;
+  ASSERT_EQ(parseDiscoveryFile("eds.pb", from_yaml.SerializeAsString(), from_binary), "");
+  expectDecoded(from_binary);
+
+  std::string text;
+  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(from_yaml, &text));
+  DiscoveryResponse from_text;
+  ASSERT_EQ(parseDiscoveryFile("eds.pb_text", text, from_text), "");
+  expectDecoded(from_text);
+}
+
+TEST(DiscoveryFileTest, ErrorsSayWhatIsWrong) {
+  DiscoveryResponse response;
+  EXPECT_THAT(parseDiscoveryFile("eds.yaml", "resources: [", response),
+              ::testing::StartsWith("invalid YAML at line 1"));
+  EXPECT_THAT(parseDiscoveryFile("eds.yaml", "version_info: [1, 2]", response),
+              ::testing::StartsWith("invalid DiscoveryResponse:"));
+  EXPECT_THAT(parseDiscoveryFile("eds.json", "{", response),
+              ::testing::StartsWith("invalid DiscoveryResponse:"));
+  EXPECT_EQ(parseDiscoveryFile("eds.pb", "\xff\xff\xff", response),
+            "invalid binary DiscoveryResponse");
+  EXPECT_EQ(parseDiscoveryFile("eds.txt", "", response),
+            "unsupported file extension: expected .yaml, .yml, .json, .pb or .pb_text");
+}
+
+TEST(YamlToJsonTest, PlainScalarsAreTypedQuotedOnesAreStrings) {
+  EXPECT_EQ(yamlToJson("{a: 1, b: '1', c: true, d: ~, e: x, f: -2.5e3, g: [\"y\", 01]}"),
+            R"({"a":1,"b":"1","c":true,"d":null,"e":"x","f":-2.5e3,"g":["y","01"]})");
+  EXPECT_EQ(yamlToJson("s: \"a\\\"b\\n\""), R"({"s":"a\"b\n"})");
+}
+
+}  // namespace
+}  // namespace wslb::xds
