@@ -298,6 +298,9 @@ Cluster readCluster(Context& ctx, const Field& field) {
   map.reject({"transport_socket", "transport_socket_matches", "cluster_type",
               "load_balancing_policy", "lb_subset_config", "upstream_bind_config", "filters",
               "upstream_config"});
+  // The upstream protocol: wslb speaks HTTP/1.1 to WebSocket backends and HTTP/2 (gRPC) to xDS
+  // clusters whatever these say, which is what they are set to in practice.
+  map.accept({"http2_protocol_options", "typed_extension_protocol_options"});
   map.ignore({"alt_stat_name",
               "per_connection_buffer_limit_bytes",
               "health_checks",
@@ -305,8 +308,6 @@ Cluster readCluster(Context& ctx, const Field& field) {
               "upstream_http_protocol_options",
               "common_http_protocol_options",
               "http_protocol_options",
-              "http2_protocol_options",
-              "typed_extension_protocol_options",
               "dns_refresh_rate",
               "dns_jitter",
               "dns_failure_refresh_rate",

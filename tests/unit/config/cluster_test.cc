@@ -409,13 +409,20 @@ TEST(ClusterTest, DangerousKeysAreErrors) {
 }
 
 TEST(ClusterTest, HarmlessEnvoyKeysAreWarnings) {
-  for (std::string key : {"health_checks", "dns_lookup_family", "http2_protocol_options",
-                          "typed_extension_protocol_options", "common_lb_config",
+  for (std::string key : {"health_checks", "dns_lookup_family", "common_lb_config",
                           "outlier_detection", "alt_stat_name"}) {
     LoadResult r = loadClusters(clusterYaml("c", key + ": {x: 1}"));
     ASSERT_TRUE(r.ok()) << key;
     EXPECT_THAT(warningsOf(r), ElementsAre("static_resources.clusters[0]." + key +
                                            ": not supported by wslb; ignored"));
+  }
+}
+
+TEST(ClusterTest, ProtocolOptionsAreAcceptedSilently) {
+  for (std::string key : {"http2_protocol_options", "typed_extension_protocol_options"}) {
+    LoadResult r = loadClusters(clusterYaml("c", key + ": {x: 1}"));
+    ASSERT_TRUE(r.ok()) << key;
+    EXPECT_THAT(warningsOf(r), ::testing::IsEmpty()) << key;
   }
 }
 
