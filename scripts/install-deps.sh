@@ -30,9 +30,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Node peers for tests (node `ws`), pinned in tests/peers/package.json.
+# Node peers for tests (node `ws`, the gRPC xDS control plane), pinned in
+# tests/peers/package.json. Installs again when any of them is missing or at another version.
+peers_installed() {
+  node -e '
+    const deps = require("./tests/peers/package.json").dependencies || {};
+    for (const [name, version] of Object.entries(deps)) {
+      if (require(`./tests/peers/node_modules/${name}/package.json`).version !== version) {
+        process.exit(1);
+      }
+    }' 2>/dev/null
+}
 if [ -f tests/peers/package.json ]; then
-  if [ ! -d tests/peers/node_modules/ws ]; then
+  if ! peers_installed; then
     echo "install-deps: npm install in tests/peers"
     (cd tests/peers && npm install --no-audit --no-fund --loglevel=error)
   fi
