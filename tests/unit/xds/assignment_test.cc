@@ -136,11 +136,12 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(AssignmentTest, AQuotedCapIsAccepted) {
   Assignment out;
-  const auto cla = parse("cluster_name: 'p' endpoints { " +
-                         endpointText("10.0.0.1", 80,
-                                      "metadata { filter_metadata { key: 'wslb' value { fields { "
-                                      "key: 'max_connections' value { string_value: '7' } } } } }") +
-                         " }");
+  const auto cla =
+      parse("cluster_name: 'p' endpoints { " +
+            endpointText("10.0.0.1", 80,
+                         "metadata { filter_metadata { key: 'wslb' value { fields { "
+                         "key: 'max_connections' value { string_value: '7' } } } } }") +
+            " }");
   ASSERT_TRUE(decodeAssignment(cla, out).ok());
   EXPECT_EQ(out.endpoints[0].max_connections, 7u);
 }
