@@ -53,8 +53,10 @@ enum class Phase { kNone, kRequestHeaders, kConnect, kResponse };
 struct UpstreamConnection {
   upstream::Slot slot;
   std::optional<tcp::socket> socket;
-  bool overflow = false;      // when !slot: every endpoint full (or the queue)
-  bool none_healthy = false;  // when !slot: no eligible endpoint at all
+  bool overflow = false;           // when !slot: every endpoint full (or the queue)
+  bool pending_timed_out = false;  // when overflow: it waited in the queue until the timeout
+  bool none_healthy = false;       // when !slot: no eligible endpoint at all
+  std::chrono::steady_clock::time_point connected_at{};
 };
 
 class DownstreamSession final : public relay::Closable,
@@ -103,8 +105,8 @@ class DownstreamSession final : public relay::Closable,
   awaitable<bool> proxy(Request req, const RouteEntry& route, bool upgrade);
   awaitable<UpstreamConnection> connectUpstream(const RouteEntry& route);
   awaitable<upstream::Slot> acquireSlot(const RouteEntry& route,
-                                        std::vector<const upstream::Host*>& exclude,
-                                        bool& overflow);
+                                        std::vector<const upstream::Host*>& exclude, bool& overflow,
+                                        bool& timed_out);
   awaitable<bool> reply(LocalReply r, bool keep_alive);
 
   void armDeadline(std::chrono::milliseconds d, Phase phase) {
@@ -148,6 +150,8 @@ class DownstreamSession final : public relay::Closable,
   asio::steady_timer pending_timer_;
   stats::GaugeGuard downstream_active_;
   std::string client_ip_ = "0.0.0.0";
+  /// When the current request's headers were read (websocket.handshake_ms).
+  std::chrono::steady_clock::time_point request_started_{};
   Phase phase_ = Phase::kNone;
   uint64_t deadline_generation_ = 0;
   bool timed_out_ = false;
@@ -180,6 +184,7 @@ awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) 
       co_return;
     }
     stats_.downstream_rq_total.fetch_add(1, std::memory_order_relaxed);
+    request_started_ = std::chrono::steady_clock::now();
     const bool keep_going = co_await handleRequest(parser.release());
     if (!keep_going) co_return;
   }
@@ -199,27 +204,38 @@ awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
 
 awaitable<bool> DownstreamSession::handleRequest(Request req) {
   const bool keep_alive = req.keep_alive();
+  const bool upgrade = hasUpgradeHeader(req);
   if (req.version() >= 11 && req.find(bhttp::field::host) == req.end()) {
+    if (upgrade) stats_.countUpgrade(stats::UpgradeOutcome::kBadRequest);
     co_return co_await reply(localReply(400, "missing host header"), false);
   }
   const RouteEntry* route = listener_->router.match(req[bhttp::field::host], req.target());
-  const bool upgrade = hasUpgradeHeader(req);
-  if (route == nullptr) co_return co_await reply(localReply(404, ""), keep_alive);
+  if (route == nullptr) {
+    if (upgrade) stats_.countUpgrade(stats::UpgradeOutcome::kNoRoute);
+    co_return co_await reply(localReply(404, ""), keep_alive);
+  }
 
   if (upgrade) {
+    // Any refusal below is a request that is not a valid WebSocket upgrade here; the checks
+    // that pass fall through to proxy(), which counts the other outcomes.
+    const auto bad = [this] { stats_.countUpgrade(stats::UpgradeOutcome::kBadRequest); };
     if (!isWebSocketUpgrade(req) || !route->websocket_enabled) {
+      bad();
       stats_.downstream_rq_ws_on_non_ws_route.fetch_add(1, std::memory_order_relaxed);
       co_return co_await reply(localReply(403, "upgrade failed"), false);
     }
     if (req.method() != bhttp::verb::get) {
+      bad();
       co_return co_await reply(localReply(400, "websocket upgrade requires GET"), false);
     }
     if (!websocket::isSupportedSecWebSocketVersion(req[bhttp::field::sec_websocket_version])) {
+      bad();
       auto r = localReply(426, "unsupported websocket version");
       r.headers.emplace_back("sec-websocket-version", "13");
       co_return co_await reply(std::move(r), false);
     }
     if (!websocket::isValidSecWebSocketKey(req[bhttp::field::sec_websocket_key])) {
+      bad();
       co_return co_await reply(localReply(400, "invalid sec-websocket-key"), false);
     }
   }
@@ -227,7 +243,8 @@ awaitable<bool> DownstreamSession::handleRequest(Request req) {
 }
 
 awaitable<upstream::Slot> DownstreamSession::acquireSlot(
-    const RouteEntry& route, std::vector<const upstream::Host*>& exclude, bool& overflow) {
+    const RouteEntry& route, std::vector<const upstream::Host*>& exclude, bool& overflow,
+    bool& timed_out) {
   auto& cluster = *route.cluster;
   auto& random = upstream::threadRandom();
   upstream::Slot slot = cluster.tryAcquire(random, exclude);
@@ -278,6 +295,7 @@ awaitable<upstream::Slot> DownstreamSession::acquireSlot(
       if (!slot) cluster.wakeOne();  // not used: pass the wake-up on
       break;
     }
+    timed_out = !closed_;
     break;  // timed out or closed: the guard leaves the queue
   }
   if (slot) {
@@ -295,10 +313,12 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
   const uint64_t attempts = uint64_t{1} + cluster.maxRetries();
   for (uint64_t attempt = 0; attempt < attempts && !closed_; ++attempt) {
     bool overflow = false;
-    upstream::Slot slot = co_await acquireSlot(route, exclude, overflow);
+    bool pending_timed_out = false;
+    upstream::Slot slot = co_await acquireSlot(route, exclude, overflow, pending_timed_out);
     if (!slot) {
       if (exclude.empty() && overflow) {
         result.overflow = true;
+        result.pending_timed_out = pending_timed_out;
         cluster.stats().upstream_cx_overflow.fetch_add(1, std::memory_order_relaxed);
       } else if (exclude.empty()) {
         result.none_healthy = true;
@@ -315,11 +335,15 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
     }
     upstream_socket_.emplace(client_.get_executor());
     armDeadline(cluster.config().connect_timeout, Phase::kConnect);
+    const auto connect_started = std::chrono::steady_clock::now();
     auto [cec] =
         co_await upstream_socket_->async_connect(tcp::endpoint(address, host.port()), kAsTuple);
     const bool timed_out = timed_out_;
     cancelDeadline();
     if (!cec) {
+      result.connected_at = std::chrono::steady_clock::now();
+      cluster.stats().upstream_cx_connect_ms.record(
+          std::chrono::duration<double, std::milli>(result.connected_at - connect_started).count());
       upstream_socket_->set_option(tcp::no_delay(true), ec);
       host.stats().cx_total.fetch_add(1, std::memory_order_relaxed);
       cluster.stats().upstream_cx_total.fetch_add(1, std::memory_order_relaxed);
@@ -345,11 +369,20 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   const bool keep_alive = req.keep_alive();
   const bool head = req.method() == bhttp::verb::head;
   UpstreamConnection up = co_await connectUpstream(route);
+  const auto count = [&](stats::UpgradeOutcome outcome) {
+    if (upgrade) stats_.countUpgrade(outcome);
+  };
   if (!up.slot) {
-    if (up.overflow) co_return co_await reply(overflowReply(), keep_alive && !upgrade);
+    if (up.overflow) {
+      count(up.pending_timed_out ? stats::UpgradeOutcome::kPendingTimeout
+                                 : stats::UpgradeOutcome::kOverflow);
+      co_return co_await reply(overflowReply(), keep_alive && !upgrade);
+    }
     if (up.none_healthy) {
+      count(stats::UpgradeOutcome::kNoHealthyUpstream);
       co_return co_await reply(localReply(503, "no healthy upstream"), keep_alive && !upgrade);
     }
+    count(stats::UpgradeOutcome::kUpstreamConnectFail);
     co_return co_await reply(connectFailureReply(), keep_alive && !upgrade);
   }
   upstream_socket_ = std::move(up.socket);
@@ -381,6 +414,8 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     upstream_socket_->close(ignored);
     upstream_socket_.reset();
     up.slot.reset();
+    count(timed_out ? stats::UpgradeOutcome::kUpstreamTimeout
+                    : stats::UpgradeOutcome::kUpstreamReset);
     if (timed_out) co_return co_await reply(localReply(504, "upstream request timeout"), false);
     if (rec == bhttp::error::body_limit) {
       co_return co_await reply(localReply(502, "upstream response too large"), false);
@@ -396,9 +431,14 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     auto [ec, n] = co_await asio::async_write(client_, asio::buffer(head_bytes), kAsTuple);
     if (ec || closed_) co_return false;
     stats_.downstream_cx_upgrades_total.fetch_add(1, std::memory_order_relaxed);
+    stats_.countUpgrade(stats::UpgradeOutcome::kEstablished);
+    relay::RelayOptions options;
+    options.upgraded_at = std::chrono::steady_clock::now();
+    options.connected_at = up.connected_at;
+    stats_.websocket_handshake_ms.record(
+        std::chrono::duration<double, std::milli>(options.upgraded_at - request_started_).count());
     const auto to_upstream = beast::buffers_to_string(buffer_.data());
     const auto to_client = beast::buffers_to_string(upstream_buffer.data());
-    relay::RelayOptions options;
     options.idle_timeout = route.idle_timeout;
     auto relay = std::make_shared<relay::Relay>(std::move(client_), std::move(*upstream_socket_),
                                                 std::move(up.slot), route.cluster, stats_,
@@ -410,6 +450,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   }
 
   // Any other answer goes back unchanged (hop-by-hop fields aside); the slot is released.
+  count(stats::UpgradeOutcome::kUpstreamNon101);
   error_code ignored;
   upstream_socket_->close(ignored);
   upstream_socket_.reset();

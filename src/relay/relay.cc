@@ -83,7 +83,7 @@ void Relay::writeInitial(int d, std::string bytes, Self self) {
                     [this, d, holder = std::move(holder), self = std::move(self)](
                         const error_code& ec, size_t) mutable {
                       if (ec) {
-                        finish();
+                        finishBy(destinationOf(d));
                         return;
                       }
                       waitReadable(d, std::move(self));
@@ -141,7 +141,7 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
       return;
     }
     if (ec) {
-      finish();
+      finishBy(sourceOf(d));
       return;
     }
     countRead(d, n);
@@ -169,7 +169,7 @@ bool Relay::forward(int d, const uint8_t* data, size_t n, Self& self) {
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     written = 0;
   } else if (ec) {
-    finish();
+    finishBy(destinationOf(d));
     return false;
   }
   if (written < n) {
@@ -193,7 +193,7 @@ void Relay::onPendingWritten(int d, const error_code& ec, Self self) {
   dir.pending_size = 0;
   if (finished_) return;
   if (ec) {
-    if (ec != asio::error::operation_aborted) finish();
+    if (ec != asio::error::operation_aborted) finishBy(destinationOf(d));
     return;
   }
   if (going_away_) maybeSendClose(d, self);
@@ -203,11 +203,12 @@ void Relay::onPendingWritten(int d, const error_code& ec, Self self) {
 void Relay::goAway(uint16_t code) {
   if (finished_ || going_away_) return;
   if (!dirs_[0].tracker.ok() || !dirs_[1].tracker.ok()) {
-    finish();  // frame boundaries are unknown: a Close could land inside a frame
+    finishBy(Closer::kLocal);  // frame boundaries are unknown: a Close could land inside a frame
     return;
   }
   going_away_ = true;
   go_away_code_ = code;
+  if (closer_ == Closer::kNone) closer_ = Closer::kLocal;
   // The grace period replaces the idle timeout: peers that never answer our Close are cut off.
   idle_timer_.cancel();
   idle_timer_.expires_after(kGoAwayGrace);
@@ -258,6 +259,7 @@ void Relay::maybeSendClose(int d, Self self) {
 void Relay::onEof(int d) {
   Direction& dir = dirs_[d];
   dir.read_closed = true;
+  if (closer_ == Closer::kNone) closer_ = sourceOf(d);
   error_code ec;
   dir.dst.shutdown(asio::socket_base::shutdown_send, ec);
   if (dirs_[0].read_closed && dirs_[1].read_closed) {
@@ -268,6 +270,11 @@ void Relay::onEof(int d) {
 }
 
 void Relay::closeNow() {
+  finishBy(Closer::kLocal);
+}
+
+void Relay::finishBy(Closer closer) {
+  if (closer_ == Closer::kNone) closer_ = closer;
   finish();
 }
 
@@ -285,7 +292,7 @@ void Relay::armIdleTimer() {
     } else if (++self->idle_ticks_ >= kIdleTicksPerTimeout) {
       self->hcm_.downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("[relay] idle timeout, closing");
-      self->finish();
+      self->finishBy(Closer::kLocal);
       return;
     }
     if (!self->going_away_) self->armIdleTimer();
@@ -299,10 +306,27 @@ void Relay::finish() {
   idle_timer_.cancel();
   client_.close(ec);
   upstream_.close(ec);
+  const auto now = std::chrono::steady_clock::now();
   if (slot_) {
-    cluster_->stats().upstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+    auto& stats = cluster_->stats();
+    stats.upstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+    (closer_ == Closer::kUpstream ? stats.upstream_cx_destroy_remote
+                                  : stats.upstream_cx_destroy_local)
+        .fetch_add(1, std::memory_order_relaxed);
+    if (options_.connected_at != std::chrono::steady_clock::time_point{}) {
+      stats.upstream_cx_length_ms.record(
+          std::chrono::duration<double, std::milli>(now - options_.connected_at).count());
+    }
     slot_.reset();
   }
+  if (options_.upgraded_at != std::chrono::steady_clock::time_point{}) {
+    hcm_.websocket_duration_ms.record(
+        std::chrono::duration<double, std::milli>(now - options_.upgraded_at).count());
+  }
+  hcm_.client_close_codes[stats::closeCodeBucket(dirs_[0].tracker.closeCode())].fetch_add(
+      1, std::memory_order_relaxed);
+  hcm_.upstream_close_codes[stats::closeCodeBucket(dirs_[1].tracker.closeCode())].fetch_add(
+      1, std::memory_order_relaxed);
   hcm_.downstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
   downstream_active_.reset();
   upgrades_active_.reset();

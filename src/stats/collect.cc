@@ -22,6 +22,17 @@ class ClusterStatWriter {
                         value});
   }
 
+  void addHistogram(std::string_view stat, const Histogram& histogram) {
+    auto snapshot = histogram.snapshot();
+    const uint64_t count = snapshot->count;
+    out_.push_back(Stat{"cluster." + cluster_ + "." + std::string(stat),
+                        "cluster." + std::string(stat),
+                        {{"envoy_cluster_name", cluster_}},
+                        StatType::kHistogram,
+                        count,
+                        std::move(snapshot)});
+  }
+
   void addEndpoint(const upstream::Host& host, std::string_view stat, StatType type,
                    uint64_t value) {
     Tags tags{{"envoy_cluster_name", cluster_}, {"envoy_endpoint_address", host.addressString()}};
@@ -65,6 +76,10 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
   w.add("upstream_cx_overflow", kC, load(s.upstream_cx_overflow));
   w.add("upstream_cx_none_healthy", kC, load(s.upstream_cx_none_healthy));
   w.add("upstream_cx_destroy", kC, load(s.upstream_cx_destroy));
+  w.add("upstream_cx_destroy_local", kC, load(s.upstream_cx_destroy_local));
+  w.add("upstream_cx_destroy_remote", kC, load(s.upstream_cx_destroy_remote));
+  w.addHistogram("upstream_cx_connect_ms", s.upstream_cx_connect_ms);
+  w.addHistogram("upstream_cx_length_ms", s.upstream_cx_length_ms);
   w.add("upstream_cx_rx_bytes_total", kC, load(s.upstream_cx_rx_bytes_total));
   w.add("upstream_cx_tx_bytes_total", kC, load(s.upstream_cx_tx_bytes_total));
   w.add("upstream_rq_pending_active", kG, pending);
@@ -154,6 +169,39 @@ void appendHcmStats(const HcmStats& h, std::vector<Stat>& out) {
   add("downstream_rq_4xx", kC, load(h.downstream_rq_4xx));
   add("downstream_rq_5xx", kC, load(h.downstream_rq_5xx));
   add("downstream_rq_idle_timeout", kC, load(h.downstream_rq_idle_timeout));
+
+  // WebSocket stats of wslb's own, in the same naming scheme: the flat name carries the tag
+  // value, the tag-extracted name does not.
+  const Tags prefix_tag{{"envoy_http_conn_manager_prefix", h.stat_prefix}};
+  for (size_t i = 0; i < h.upgrades.size(); ++i) {
+    const std::string outcome(upgradeOutcomeName(static_cast<UpgradeOutcome>(i)));
+    Tags tags = prefix_tag;
+    tags.emplace_back("outcome", outcome);
+    out.push_back(Stat{"http." + h.stat_prefix + ".websocket.upgrades." + outcome,
+                       "http.websocket.upgrades", std::move(tags), kC, load(h.upgrades[i])});
+  }
+  // Close codes: only the codes seen so far get a series (most of the 40 never occur).
+  for (const auto& [side, codes] : {std::pair{"client", &h.client_close_codes},
+                                    std::pair{"upstream", &h.upstream_close_codes}}) {
+    for (size_t i = 0; i < codes->size(); ++i) {
+      const uint64_t value = load((*codes)[i]);
+      if (value == 0) continue;
+      const std::string code = closeCodeLabel(i);
+      Tags tags = prefix_tag;
+      tags.emplace_back("side", side);
+      tags.emplace_back("code", code);
+      out.push_back(Stat{"http." + h.stat_prefix + ".websocket.closes." + side + "." + code,
+                         "http.websocket.closes", std::move(tags), kC, value});
+    }
+  }
+  for (const auto& [name, histogram] :
+       {std::pair{"websocket.handshake_ms", &h.websocket_handshake_ms},
+        std::pair{"websocket.duration_ms", &h.websocket_duration_ms}}) {
+    auto snapshot = histogram->snapshot();
+    const uint64_t count = snapshot->count;
+    out.push_back(Stat{"http." + h.stat_prefix + "." + name, "http." + std::string(name),
+                       prefix_tag, StatType::kHistogram, count, std::move(snapshot)});
+  }
 }
 
 }  // namespace wslb::stats

@@ -4,7 +4,11 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 #include <map>
+
+#include "wslb/stats/histogram.h"
 
 namespace wslb::stats {
 
@@ -19,6 +23,23 @@ std::string prometheusName(std::string_view tag_extracted_name) {
   return out;
 }
 
+std::string histogramSummary(const HistogramSnapshot& h) {
+  if (h.count == 0) return "No recorded values";
+  // Envoy prints P<q>(interval,cumulative); wslb keeps cumulative values only, so both are the
+  // cumulative estimate.
+  static constexpr std::pair<const char*, double> kQuantiles[] = {
+      {"P0", 0},     {"P25", 0.25}, {"P50", 0.5},     {"P75", 0.75},    {"P90", 0.9},
+      {"P95", 0.95}, {"P99", 0.99}, {"P99.5", 0.995}, {"P99.9", 0.999}, {"P100", 1}};
+  std::string out;
+  for (const auto& [label, q] : kQuantiles) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", h.quantile(q));
+    if (!out.empty()) out += ' ';
+    out += std::string(label) + "(" + value + "," + value + ")";
+  }
+  return out;
+}
+
 std::string renderText(std::vector<Stat> stats, const TextOptions& options) {
   std::sort(stats.begin(), stats.end(),
             [](const Stat& a, const Stat& b) { return a.flat_name < b.flat_name; });
@@ -28,13 +49,13 @@ std::string renderText(std::vector<Stat> stats, const TextOptions& options) {
     if (options.filter && !std::regex_search(s.flat_name, *options.filter)) continue;
     out += s.flat_name;
     out += ": ";
-    out += std::to_string(s.value);
+    out += s.histogram ? histogramSummary(*s.histogram) : std::to_string(s.value);
     out += '\n';
   }
   return out;
 }
 
-std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only) {
+std::vector<prometheus::MetricFamily> toFamilies(const std::vector<Stat>& stats, bool used_only) {
   std::map<std::string, prometheus::MetricFamily> families;
   for (const auto& s : stats) {
     if (used_only && s.value == 0) continue;
@@ -44,7 +65,8 @@ std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only) {
     if (inserted) {
       family.name = name;
       family.type = s.type == StatType::kCounter ? prometheus::MetricType::Counter
-                                                 : prometheus::MetricType::Gauge;
+                    : s.type == StatType::kGauge ? prometheus::MetricType::Gauge
+                                                 : prometheus::MetricType::Histogram;
     }
     prometheus::ClientMetric metric;
     for (const auto& [k, v] : s.tags) metric.label.push_back({k, v});
@@ -52,8 +74,16 @@ std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only) {
               [](const auto& a, const auto& b) { return a.name < b.name; });
     if (s.type == StatType::kCounter) {
       metric.counter.value = static_cast<double>(s.value);
-    } else {
+    } else if (s.type == StatType::kGauge) {
       metric.gauge.value = static_cast<double>(s.value);
+    } else if (s.histogram) {
+      const HistogramSnapshot& h = *s.histogram;
+      metric.histogram.sample_count = h.count;
+      metric.histogram.sample_sum = h.sum;
+      for (size_t i = 0; i < h.bounds.size(); ++i) {
+        metric.histogram.bucket.push_back({h.cumulative[i], h.bounds[i]});
+      }
+      metric.histogram.bucket.push_back({h.count, std::numeric_limits<double>::infinity()});
     }
     family.metric.push_back(std::move(metric));
   }
@@ -64,7 +94,11 @@ std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only) {
               [](const auto& a, const auto& b) { return a.label < b.label; });
     sorted.push_back(std::move(family));
   }
-  return prometheus::TextSerializer().Serialize(sorted);
+  return sorted;
+}
+
+std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only) {
+  return prometheus::TextSerializer().Serialize(toFamilies(stats, used_only));
 }
 
 }  // namespace wslb::stats

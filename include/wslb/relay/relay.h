@@ -25,6 +25,10 @@ namespace wslb::relay {
 struct RelayOptions {
   /// Close both sides when neither has sent anything for this long (0 = never).
   std::chrono::milliseconds idle_timeout{0};
+  /// When the backend connection was established (upstream_cx_length_ms).
+  std::chrono::steady_clock::time_point connected_at{};
+  /// When the 101 went to the client (websocket.duration_ms).
+  std::chrono::steady_clock::time_point upgraded_at{};
 };
 
 class Relay final : public Closable, public std::enable_shared_from_this<Relay> {
@@ -86,6 +90,14 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   /// timeout, shutdown): closes both sockets (a clean close towards the other side) and releases
   /// the slot. Idempotent.
   void finish();
+  /// Which side ended the connection first, for upstream_cx_destroy_local/_remote.
+  enum class Closer : uint8_t { kNone, kClient, kUpstream, kLocal };
+  /// Records who closed first (the first call wins), then finish().
+  void finishBy(Closer closer);
+  /// The side whose socket dirs_[d] reads from.
+  static Closer sourceOf(int d) { return d == 0 ? Closer::kClient : Closer::kUpstream; }
+  /// The side dirs_[d] writes to.
+  static Closer destinationOf(int d) { return d == 0 ? Closer::kUpstream : Closer::kClient; }
 
   boost::asio::ip::tcp::socket client_;
   boost::asio::ip::tcp::socket upstream_;
@@ -104,6 +116,7 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   uint8_t idle_ticks_ = 0;
   bool finished_ = false;
   bool going_away_ = false;
+  Closer closer_ = Closer::kNone;
   uint16_t go_away_code_ = 0;
 };
 

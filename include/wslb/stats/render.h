@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/metric_family.h>
+
+#include "wslb/stats/histogram.h"
 #include "wslb/stats/stat.h"
 
 namespace wslb::stats {
@@ -21,6 +24,15 @@ std::string renderText(std::vector<Stat> stats, const TextOptions& options = {})
 /// Prometheus text exposition (0.0.4): names "envoy_" + tag-extracted name with every character
 /// outside [a-zA-Z0-9_] replaced by '_', tags as labels, one # TYPE per family; families sorted.
 std::string renderPrometheus(const std::vector<Stat>& stats, bool used_only = false);
+
+/// The same samples as Prometheus metric families (what a prometheus-cpp Collectable returns):
+/// histograms with Envoy's default buckets plus +Inf.
+std::vector<prometheus::MetricFamily> toFamilies(const std::vector<Stat>& stats,
+                                                 bool used_only = false);
+
+/// Envoy's text form of a histogram in /stats: "P0(a,a) P25(b,b) ... P100(z,z)", or
+/// "No recorded values".
+std::string histogramSummary(const HistogramSnapshot& histogram);
 
 /// The Prometheus metric name for a tag-extracted name ("cluster.upstream_cx_active" ->
 /// "envoy_cluster_upstream_cx_active").

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "wslb/config/bootstrap.h"
+#include "wslb/stats/histogram.h"
 #include "wslb/upstream/host_set.h"
 #include "wslb/upstream/picker.h"
 #include "wslb/upstream/slot.h"
@@ -30,18 +31,35 @@ struct ClusterStats {
   std::atomic<uint64_t> upstream_rq_pending_total{0};
   std::atomic<uint64_t> upstream_rq_pending_overflow{0};
   std::atomic<uint64_t> upstream_cx_destroy{0};
+  std::atomic<uint64_t> upstream_cx_destroy_local{0};   ///< wslb ended it (client side, timeout).
+  std::atomic<uint64_t> upstream_cx_destroy_remote{0};  ///< the backend closed or reset first.
+  stats::Histogram upstream_cx_connect_ms;  ///< TCP connect time of established connections.
+  stats::Histogram upstream_cx_length_ms;   ///< connected to closed.
   std::atomic<uint64_t> upstream_cx_rx_bytes_total{0};
   std::atomic<uint64_t> upstream_cx_tx_bytes_total{0};
 
   // EDS subscription (type EDS clusters only), Envoy's cluster.<name>.* names. Written by the xDS
   // client (wslb::xds).
-  std::atomic<uint64_t> update_attempt{0};   ///< responses, polls and fetch failures.
-  std::atomic<uint64_t> update_success{0};   ///< assignments applied.
-  std::atomic<uint64_t> update_rejected{0};  ///< assignments NACKed (invalid).
-  std::atomic<uint64_t> update_failure{0};   ///< stream/fetch failures (network, bad file).
-  std::atomic<uint64_t> update_empty{0};     ///< updates without this cluster's assignment.
+  std::atomic<uint64_t> update_attempt{0};      ///< responses, polls and fetch failures.
+  std::atomic<uint64_t> update_success{0};      ///< assignments applied.
+  std::atomic<uint64_t> update_rejected{0};     ///< assignments NACKed (invalid).
+  std::atomic<uint64_t> update_failure{0};      ///< stream/fetch failures (network, bad file).
+  std::atomic<uint64_t> update_empty{0};        ///< updates without this cluster's assignment.
   std::atomic<uint64_t> init_fetch_timeout{0};  ///< initial_fetch_timeout expired.
-  std::atomic<uint64_t> version{0};  ///< hash of the last applied version_info (gauge).
+  std::atomic<uint64_t> version{0};             ///< hash of the last applied version_info (gauge).
+
+  /// Zeroes every counter above (admin POST /reset_counters); `version` is a gauge and the
+  /// histograms are not counters (Envoy resets neither). Any thread.
+  void resetCounters() {
+    for (auto* c : {&upstream_cx_total, &upstream_cx_connect_fail, &upstream_cx_connect_timeout,
+                    &upstream_cx_overflow, &upstream_cx_none_healthy, &upstream_rq_pending_total,
+                    &upstream_rq_pending_overflow, &upstream_cx_destroy, &upstream_cx_destroy_local,
+                    &upstream_cx_destroy_remote, &upstream_cx_rx_bytes_total,
+                    &upstream_cx_tx_bytes_total, &update_attempt, &update_success,
+                    &update_rejected, &update_failure, &update_empty, &init_fetch_timeout}) {
+      c->store(0, std::memory_order_relaxed);
+    }
+  }
 };
 
 /// Shared by all workers. Must be owned by a std::shared_ptr (tryAcquire() uses

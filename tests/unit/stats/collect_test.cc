@@ -87,3 +87,47 @@ TEST(CollectTest, EndpointSeriesFollowTheSetAndRemovedOnesLastWhileBusy) {
 
 }  // namespace
 }  // namespace wslb::stats
+
+namespace wslb::stats {
+namespace {
+
+TEST(CollectHcmTest, UpgradeOutcomesCloseCodesAndHistograms) {
+  HcmStats h("ingress");
+  h.countUpgrade(UpgradeOutcome::kEstablished);
+  h.countUpgrade(UpgradeOutcome::kEstablished);
+  h.countUpgrade(UpgradeOutcome::kPendingTimeout);
+  h.client_close_codes[closeCodeBucket(1000)] += 3;
+  h.upstream_close_codes[closeCodeBucket(std::nullopt)] += 1;
+  h.upstream_close_codes[closeCodeBucket(4001)] += 2;
+  h.websocket_handshake_ms.record(2);
+  std::vector<Stat> out;
+  appendHcmStats(h, out);
+  const Stat* established = find(out, "http.ingress.websocket.upgrades.established");
+  ASSERT_NE(established, nullptr);
+  EXPECT_EQ(established->value, 2u);
+  EXPECT_EQ(established->tag_extracted_name, "http.websocket.upgrades");
+  EXPECT_EQ(established->tags, (Tags{{"envoy_http_conn_manager_prefix", "ingress"},
+                                     {"outcome", "established"}}));
+  EXPECT_EQ(find(out, "http.ingress.websocket.upgrades.pending_timeout")->value, 1u);
+  EXPECT_EQ(find(out, "http.ingress.websocket.upgrades.overflow")->value, 0u);  // always there
+  EXPECT_EQ(find(out, "http.ingress.websocket.closes.client.1000")->value, 3u);
+  EXPECT_EQ(find(out, "http.ingress.websocket.closes.upstream.none")->value, 1u);
+  EXPECT_EQ(find(out, "http.ingress.websocket.closes.upstream.4xxx")->value, 2u);
+  EXPECT_EQ(find(out, "http.ingress.websocket.closes.client.1001"), nullptr);  // never seen
+  const Stat* handshake = find(out, "http.ingress.websocket.handshake_ms");
+  ASSERT_NE(handshake, nullptr);
+  EXPECT_EQ(handshake->type, StatType::kHistogram);
+  EXPECT_EQ(handshake->histogram->count, 1u);
+}
+
+TEST(CloseCodeBucketTest, Labels) {
+  EXPECT_EQ(closeCodeLabel(closeCodeBucket(1000)), "1000");
+  EXPECT_EQ(closeCodeLabel(closeCodeBucket(1015)), "1015");
+  EXPECT_EQ(closeCodeLabel(closeCodeBucket(3000)), "3xxx");
+  EXPECT_EQ(closeCodeLabel(closeCodeBucket(4999)), "4xxx");
+  EXPECT_EQ(closeCodeLabel(closeCodeBucket(2000)), "other");
+  EXPECT_EQ(closeCodeLabel(closeCodeBucket(std::nullopt)), "none");
+}
+
+}  // namespace
+}  // namespace wslb::stats
