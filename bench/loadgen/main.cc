@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "eds_writer.h"
 #include "options.h"
 #include "proc_stats.h"
 #include "report.h"
@@ -51,6 +52,28 @@ double secondsBetween(uint64_t from_ns, uint64_t to_ns) {
   return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
 }
 
+/// Summed CPU seconds of every target process; empty if one of them cannot be read.
+std::optional<double> targetCpuSeconds(const std::vector<pid_t>& pids) {
+  double sum = 0;
+  for (const pid_t pid : pids) {
+    const std::optional<double> cpu = wslb::loadgen::processCpuSeconds(pid);
+    if (!cpu) return std::nullopt;
+    sum += *cpu;
+  }
+  return sum;
+}
+
+/// Summed VmRSS of every target process; empty if one of them cannot be read.
+std::optional<uint64_t> targetRssKb(const std::vector<pid_t>& pids) {
+  uint64_t sum = 0;
+  for (const pid_t pid : pids) {
+    const std::optional<uint64_t> rss = wslb::loadgen::processRssKb(pid);
+    if (!rss) return std::nullopt;
+    sum += *rss;
+  }
+  return sum;
+}
+
 int run(const Options& options, const wslb::loadgen::Target& target) {
   const uint64_t fd_limit = wslb::loadgen::raiseFileLimit();
   if (options.connections + kSpareFds > fd_limit) {
@@ -59,10 +82,13 @@ int run(const Options& options, const wslb::loadgen::Target& target) {
                  options.connections, static_cast<unsigned long long>(fd_limit));
     return 2;
   }
-  if (options.pid != 0 && !wslb::loadgen::processCpuSeconds(options.pid)) {
-    std::fprintf(stderr, "error: cannot read /proc/%d/stat\n", options.pid);
-    return 2;
+  for (const pid_t pid : options.pids) {
+    if (!wslb::loadgen::processCpuSeconds(pid)) {
+      std::fprintf(stderr, "error: cannot read /proc/%d/stat\n", pid);
+      return 2;
+    }
   }
+  const bool targeted = !options.pids.empty();
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGALRM, onHardStop);
   ::alarm(static_cast<unsigned>(std::ceil(options.warmup_s + options.duration_s)) + 30);
@@ -72,9 +98,15 @@ int run(const Options& options, const wslb::loadgen::Target& target) {
   report.connections = options.connections;
   report.size = options.size;
   report.warmup_s = options.mode == Mode::kIdle ? 0 : options.warmup_s;
-  if (options.pid != 0) {
-    report.pid = options.pid;
-    report.target_rss_kb_before = wslb::loadgen::processRssKb(options.pid);
+  if (targeted) {
+    report.pids = options.pids;
+    report.target_rss_kb_before = targetRssKb(options.pids);
+  }
+  std::unique_ptr<wslb::loadgen::EdsChurner> churner;
+  if (options.mode == Mode::kChurn) {
+    churner = std::make_unique<wslb::loadgen::EdsChurner>(
+        wslb::loadgen::EdsChurnOptions{options.eds_file, options.eds_cluster, options.eds_ports,
+                                       options.eds_extra, options.eds_interval_s});
   }
 
   const unsigned threads = std::min(options.threads, options.connections);
@@ -103,14 +135,16 @@ int run(const Options& options, const wslb::loadgen::Target& target) {
     sleepSeconds(0.002);
   }
 
+  // Churn starts with the load (the connections were opened on a stable endpoint set).
+  if (churner) churner->start();
   if (options.mode != Mode::kIdle && options.warmup_s > 0) {
     setPhase(control, workers, Phase::kWarmup);
     sleepSeconds(options.warmup_s);
   }
 
-  const std::optional<double> cpu_before =
-      options.pid != 0 ? wslb::loadgen::processCpuSeconds(options.pid) : std::nullopt;
+  const std::optional<double> cpu_before = targeted ? targetCpuSeconds(options.pids) : std::nullopt;
   const double self_before = wslb::loadgen::selfCpuSeconds();
+  const uint64_t versions_before = churner ? churner->written() : 0;
   const uint64_t t0 = monotonicNs();
   setPhase(control, workers, Phase::kMeasure);
   const uint64_t end = t0 + static_cast<uint64_t>(options.duration_s * 1e9);
@@ -122,11 +156,19 @@ int run(const Options& options, const wslb::loadgen::Target& target) {
     sleepSeconds(std::min(0.005, static_cast<double>(end - now) / 1e9));
   }
   uint64_t t1 = monotonicNs();
-  const std::optional<double> cpu_after =
-      options.pid != 0 ? wslb::loadgen::processCpuSeconds(options.pid) : std::nullopt;
+  const std::optional<double> cpu_after = targeted ? targetCpuSeconds(options.pids) : std::nullopt;
   const double self_after = wslb::loadgen::selfCpuSeconds();
-  if (options.pid != 0) report.target_rss_kb_after = wslb::loadgen::processRssKb(options.pid);
+  if (churner) report.eds_versions = churner->written() - versions_before;
+  if (targeted) report.target_rss_kb_after = targetRssKb(options.pids);
   setPhase(control, workers, Phase::kStop);
+  if (churner) {
+    churner->stop();
+    report.eds_errors = churner->errors();
+    report.eds_late = churner->late();
+    report.eds_max_write_us = churner->maxWriteUs();
+    report.errors += churner->errors();
+    if (report.first_error.empty()) report.first_error = churner->firstError();
+  }
   for (auto& runner : runners) runner.join();
   ::alarm(0);
 
@@ -143,7 +185,7 @@ int run(const Options& options, const wslb::loadgen::Target& target) {
   wslb::loadgen::LatencyHistogram latency;
   uint64_t setup_start = 0;
   uint64_t setup_end = 0;
-  report.errors = setup_errors;
+  report.errors += setup_errors;
   for (const auto& worker : workers) {
     const auto& stats = worker->stats();
     report.messages += stats.messages;
@@ -171,6 +213,7 @@ int run(const Options& options, const wslb::loadgen::Target& target) {
       report.rate = static_cast<double>(report.handshakes) / seconds;
       break;
     case Mode::kEcho:
+    case Mode::kChurn:
       report.rate = static_cast<double>(report.messages) / seconds;
       break;
     case Mode::kThroughput:

@@ -18,6 +18,8 @@ std::string_view modeName(Mode mode) {
       return "throughput";
     case Mode::kIdle:
       return "idle";
+    case Mode::kChurn:
+      return "churn";
   }
   return "?";
 }
@@ -28,16 +30,18 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exit_code) {
       "  handshake   connect, upgrade, one message, close, in a loop per connection\n"
       "  echo        closed-loop ping-pong of --size byte messages (default 64)\n"
       "  throughput  closed-loop echo of --size byte messages (default 65536); MB/s\n"
-      "  idle        open --connections and hold them; with --pid, the target's RSS",
+      "  idle        open --connections and hold them; with --pid, the target's RSS\n"
+      "  churn       echo while --eds-file is rewritten every --eds-interval seconds",
       "wslb-loadgen"};
   Options options;
   const std::map<std::string, Mode> modes = {{"handshake", Mode::kHandshake},
                                              {"echo", Mode::kEcho},
                                              {"throughput", Mode::kThroughput},
-                                             {"idle", Mode::kIdle}};
+                                             {"idle", Mode::kIdle},
+                                             {"churn", Mode::kChurn}};
   std::string mode;
-  app.add_option("--mode", mode, "handshake | echo | throughput | idle")
-      ->check(CLI::IsMember({"handshake", "echo", "throughput", "idle"}))
+  app.add_option("--mode", mode, "handshake | echo | throughput | idle | churn")
+      ->check(CLI::IsMember({"handshake", "echo", "throughput", "idle", "churn"}))
       ->required();
   app.add_option("--host", options.host, "Target address (loopback only)")->capture_default_str();
   app.add_option("--port", options.port, "Target port")->required()->check(CLI::Range(1, 65535));
@@ -50,7 +54,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exit_code) {
       ->check(CLI::Range(1u, 1'000'000u))
       ->capture_default_str();
   app.add_option("--size", options.size,
-                 "Message payload bytes (default: handshake 16, echo 64, throughput 65536)")
+                 "Message payload bytes (default: handshake 16, echo and churn 64, throughput "
+                 "65536)")
       ->check(CLI::Range(uint64_t{1}, kMaxMessageSize));
   app.add_option("--duration", options.duration_s,
                  "Seconds measured (idle: seconds the connections are held)")
@@ -62,11 +67,28 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exit_code) {
   app.add_option("--count", options.count,
                  "Stop after this many measured handshakes or messages (0 = no limit)")
       ->capture_default_str();
-  app.add_option("--pid", options.pid,
-                 "Process under test: report its CPU time (and RSS) over the measured interval")
+  app.add_option("--pid", options.pids,
+                 "Process under test: report its CPU time (and RSS) over the measured interval; "
+                 "repeat it for a target made of several processes (their figures are summed)")
       ->check(CLI::Range(1, 1 << 30));
   app.add_flag("--json", options.json,
                "Print one JSON object line on stdout (the summary goes to stderr)");
+  app.add_option("--eds-file", options.eds_file,
+                 "churn: the EDS file (DiscoveryResponse; .yaml/.yml or .json) to rewrite");
+  app.add_option("--eds-cluster", options.eds_cluster,
+                 "churn: cluster_name of the ClusterLoadAssignment")
+      ->capture_default_str();
+  app.add_option("--eds-port", options.eds_ports,
+                 "churn: a backend's port on 127.0.0.1 (repeatable); each version leaves one out "
+                 "in turn")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--eds-extra", options.eds_extra,
+                 "churn: extra DRAINING endpoints per version (a tenth replaced each version)")
+      ->check(CLI::Range(0u, 1'000'000u))
+      ->capture_default_str();
+  app.add_option("--eds-interval", options.eds_interval_s, "churn: seconds between versions")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -81,6 +103,7 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exit_code) {
         options.size = 16;
         break;
       case Mode::kEcho:
+      case Mode::kChurn:
         options.size = 64;
         break;
       case Mode::kThroughput:
@@ -94,6 +117,16 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exit_code) {
   if (options.path.empty() || options.path.front() != '/' ||
       options.path.find_first_of(" \r\n") != std::string::npos) {
     std::fprintf(stderr, "error: --path must start with '/' and contain no spaces\n");
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (options.mode == Mode::kChurn && (options.eds_file.empty() || options.eds_ports.empty())) {
+    std::fprintf(stderr, "error: --mode churn needs --eds-file and at least one --eds-port\n");
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (options.mode != Mode::kChurn && !options.eds_file.empty()) {
+    std::fprintf(stderr, "error: --eds-file is only used by --mode churn\n");
     exit_code = 2;
     return std::nullopt;
   }

@@ -9,10 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wslb::loadgen {
 
-enum class Mode { kHandshake, kEcho, kThroughput, kIdle };
+enum class Mode { kHandshake, kEcho, kThroughput, kIdle, kChurn };
 
 std::string_view modeName(Mode mode);
 
@@ -30,8 +31,17 @@ struct Options {
   /// Stop once this many handshakes (handshake) or messages (echo, throughput) were measured;
   /// 0 = only the duration bounds the run.
   uint64_t count = 0;
-  pid_t pid = 0;
+  /// Processes under test (--pid, repeatable): their CPU times and RSS are summed (a proxy with
+  /// worker processes is given as all of them).
+  std::vector<pid_t> pids;
   bool json = false;
+  /// churn: the EDS file rewritten every eds_interval_s, its cluster, the backends' ports and
+  /// how many extra (never picked) endpoints each version has.
+  std::string eds_file;
+  std::string eds_cluster = "backend";
+  std::vector<uint16_t> eds_ports;
+  unsigned eds_extra = 0;
+  double eds_interval_s = 0.1;
 };
 
 /// The target as a socket address, and whether client source addresses can be spread over

@@ -8,6 +8,7 @@ std::optional<double> Report::targetCpuPerUnit() const {
   if (!target_cpu_s) return std::nullopt;
   switch (mode) {
     case Mode::kEcho:
+    case Mode::kChurn:
       if (messages == 0) return std::nullopt;
       return *target_cpu_s * 1e6 / static_cast<double>(messages);
     case Mode::kHandshake:
@@ -25,6 +26,7 @@ std::optional<double> Report::targetCpuPerUnit() const {
 const char* Report::unitName() const {
   switch (mode) {
     case Mode::kEcho:
+    case Mode::kChurn:
       return "us_per_msg";
     case Mode::kHandshake:
       return "us_per_handshake";
@@ -66,12 +68,22 @@ void printSummary(const Report& r, std::FILE* out) {
       break;
     case Mode::kEcho:
     case Mode::kThroughput:
+    case Mode::kChurn:
       std::fprintf(out, "  messages     %llu in %.3f s: %.1f msg/s, %.2f MB/s echoed\n",
                    static_cast<unsigned long long>(r.messages), r.duration_s,
                    static_cast<double>(r.messages) / seconds,
                    static_cast<double>(r.bytes) / 1e6 / seconds);
       std::fprintf(out, "  RTT          p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
                    r.p50_us, r.p99_us, r.p999_us, r.max_us);
+      if (r.eds_versions) {
+        std::fprintf(out,
+                     "  EDS          %llu versions written while measuring (%.1f/s), longest "
+                     "write %.0f us, %llu late, %llu failed\n",
+                     static_cast<unsigned long long>(*r.eds_versions),
+                     static_cast<double>(*r.eds_versions) / seconds, r.eds_max_write_us,
+                     static_cast<unsigned long long>(r.eds_late),
+                     static_cast<unsigned long long>(r.eds_errors));
+      }
       break;
     case Mode::kIdle:
       std::fprintf(out,
@@ -82,13 +94,19 @@ void printSummary(const Report& r, std::FILE* out) {
                    r.p50_us, r.p99_us, r.p999_us);
       break;
   }
-  if (r.pid) {
+  if (!r.pids.empty()) {
     if (r.target_cpu_s) {
-      std::fprintf(out, "  target pid %d CPU %.3f s (%.1f %% of one core)", *r.pid, *r.target_cpu_s,
-                   100.0 * *r.target_cpu_s / seconds);
+      std::string pids;
+      for (const pid_t pid : r.pids) {
+        if (!pids.empty()) pids += ',';
+        pids += std::to_string(pid);
+      }
+      std::fprintf(out, "  target pid %s CPU %.3f s (%.1f %% of one core)", pids.c_str(),
+                   *r.target_cpu_s, 100.0 * *r.target_cpu_s / seconds);
       if (const auto per = r.targetCpuPerUnit()) {
         switch (r.mode) {
           case Mode::kEcho:
+          case Mode::kChurn:
             std::fprintf(out, ", %.2f us per message", *per);
             break;
           case Mode::kHandshake:
@@ -181,6 +199,12 @@ void printJson(const Report& r, std::FILE* out) {
   std::fprintf(out, ",\"unit\":\"%s\"", r.unitName());
   jsonNumber(out, "rss_bytes_per_conn", r.rssBytesPerConnection());
   jsonString(out, "first_error", r.first_error);
+  jsonCount(out, "eds_versions", r.eds_versions);
+  if (r.eds_versions) {
+    jsonCount(out, "eds_errors", r.eds_errors);
+    jsonCount(out, "eds_late", r.eds_late);
+    jsonNumber(out, "eds_max_write_us", r.eds_max_write_us);
+  }
   std::fprintf(out, "}\n");
   std::fflush(out);
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "options.h"
 
@@ -26,15 +27,22 @@ struct Report {
   double p99_us = 0;
   double p999_us = 0;
   double max_us = 0;
-  std::optional<pid_t> pid;
+  std::vector<pid_t> pids;  ///< the target's processes (empty: no --pid)
   std::optional<double> target_cpu_s;
   double loadgen_cpu_s = 0;
   std::optional<uint64_t> target_rss_kb_before;
   std::optional<uint64_t> target_rss_kb_after;
   uint64_t errors = 0;
   std::string first_error;
+  /// churn: EDS versions written during the measured interval, write failures, versions that
+  /// fell more than a period behind, and the longest render + write.
+  std::optional<uint64_t> eds_versions;
+  uint64_t eds_errors = 0;
+  uint64_t eds_late = 0;
+  double eds_max_write_us = 0;
 
-  /// Target CPU per unit of work: µs per message (echo), per handshake, ms per MB (throughput);
+  /// Target CPU per unit of work: µs per message (echo, churn), per handshake, ms per MB
+  /// (throughput);
   /// empty without --pid or when nothing was measured.
   std::optional<double> targetCpuPerUnit() const;
   const char* unitName() const;
