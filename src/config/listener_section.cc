@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "config/access_log_section.h"
 #include "config/address.h"
 #include "config/route_section.h"
 
@@ -119,6 +120,9 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
   if (std::optional<Field> idle = map.take("stream_idle_timeout")) {
     if (std::optional<Duration> value = ctx.readDuration(*idle)) out.stream_idle_timeout = *value;
   }
+  if (std::optional<Field> logs = map.take("access_log")) {
+    out.access_logs = readAccessLogs(ctx, *logs);
+  }
   if (std::optional<Field> filters = map.take("http_filters")) {
     readHttpFilters(ctx, *filters);
   } else {
@@ -139,7 +143,6 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
               "request_headers_timeout",
               "drain_timeout",
               "delayed_close_timeout",
-              "access_log",
               "access_log_flush_interval",
               "flush_access_log_on_new_request",
               "access_log_options",

@@ -112,6 +112,9 @@ void readRouteAction(Context& ctx, const Field& field, const std::set<std::strin
 Route readRoute(Context& ctx, const Field& field, const std::set<std::string>& cluster_names) {
   Route out;
   MapReader map(ctx, field);
+  if (std::optional<Field> name = map.take("name")) {
+    if (std::optional<std::string> value = ctx.readString(*name)) out.name = *value;
+  }
   if (std::optional<Field> match = map.require("match")) readRouteMatch(ctx, *match, out.match);
 
   const bool other_action = map.has("redirect") || map.has("direct_response") ||
@@ -121,7 +124,7 @@ Route readRoute(Context& ctx, const Field& field, const std::set<std::string>& c
 
   map.reject({"redirect", "direct_response", "filter_action", "non_forwarding_action"});
   rejectHeaderMutations(map);
-  map.accept({"name", "metadata"});
+  map.accept({"metadata"});
   map.ignore({"decorator", "typed_per_filter_config", "tracing", "per_request_buffer_limit_bytes",
               "request_body_buffer_limit", "stat_prefix"});
   map.finish();

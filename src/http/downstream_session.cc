@@ -1,5 +1,7 @@
 #include "wslb/http/downstream_session.h"
 
+#include "wslb/accesslog/record.h"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -59,6 +61,11 @@ struct UpstreamConnection {
   std::chrono::steady_clock::time_point connected_at{};
 };
 
+uint64_t nextConnectionId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 class DownstreamSession final : public relay::Closable,
                                 public std::enable_shared_from_this<DownstreamSession> {
  public:
@@ -109,6 +116,16 @@ class DownstreamSession final : public relay::Closable,
                                         bool& timed_out);
   awaitable<bool> reply(LocalReply r, bool keep_alive);
 
+  /// Starts the access log entry of a request (if the listener logs).
+  void beginLogRecord(const Request* req);
+  /// Copies the request headers the access log formats print.
+  void captureLogHeaders(const Request& req);
+  void logFlag(accesslog::ResponseFlag flag) {
+    if (log_record_) log_record_->response_flags.set(flag);
+  }
+  /// Completes and hands the entry to the access log (the request got its answer).
+  void endLogRecord(unsigned status, size_t bytes_sent);
+
   void armDeadline(std::chrono::milliseconds d, Phase phase) {
     timed_out_ = false;
     phase_ = phase;
@@ -152,6 +169,10 @@ class DownstreamSession final : public relay::Closable,
   std::string client_ip_ = "0.0.0.0";
   /// When the current request's headers were read (websocket.handshake_ms).
   std::chrono::steady_clock::time_point request_started_{};
+  /// The current request's access log entry; only when the listener has an access log.
+  std::unique_ptr<accesslog::AccessLogRecord> log_record_;
+  /// %CONNECTION_ID%: unique within the process.
+  const uint64_t connection_id_ = nextConnectionId();
   Phase phase_ = Phase::kNone;
   uint64_t deadline_generation_ = 0;
   bool timed_out_ = false;
@@ -171,21 +192,29 @@ awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) 
     cancelDeadline();
     if (ec) {
       if (ec == bhttp::error::header_limit) {
+        beginLogRecord(nullptr);
+        logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
         co_await reply(localReply(431, "request header fields too large"), false);
       } else if (ec == bhttp::error::body_limit) {
+        beginLogRecord(nullptr);
+        logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
         co_await reply(localReply(413, "payload too large"), false);
       } else if (!timed_out_ && !closed_ && ec != bhttp::error::end_of_stream &&
                  ec != bhttp::error::partial_message && ec != asio::error::eof &&
                  ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
                  ec != asio::error::bad_descriptor) {
         spdlog::debug("[http] bad request from {}: {}", client_ip_, ec.message());
+        beginLogRecord(nullptr);
+        logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
         co_await reply(localReply(400, "Bad Request"), false);
       }
       co_return;
     }
     stats_.downstream_rq_total.fetch_add(1, std::memory_order_relaxed);
     request_started_ = std::chrono::steady_clock::now();
-    const bool keep_going = co_await handleRequest(parser.release());
+    Request req = parser.release();
+    beginLogRecord(&req);
+    const bool keep_going = co_await handleRequest(std::move(req));
     if (!keep_going) co_return;
   }
 }
@@ -194,6 +223,8 @@ awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
   stats_.countResponse(r.status);
   auto res = r.toResponse(keep_alive);
   auto [ec, n] = co_await bhttp::async_write(client_, res, kAsTuple);
+  if (ec) logFlag(accesslog::ResponseFlag::kDownstreamConnectionTermination);
+  endLogRecord(r.status, n);
   if (ec || !keep_alive) {
     error_code ignored;
     client_.shutdown(tcp::socket::shutdown_send, ignored);
@@ -211,10 +242,15 @@ awaitable<bool> DownstreamSession::handleRequest(Request req) {
   }
   const RouteEntry* route = listener_->router.match(req[bhttp::field::host], req.target());
   if (route == nullptr) {
+    logFlag(accesslog::ResponseFlag::kNoRouteFound);
     if (upgrade) stats_.countUpgrade(stats::UpgradeOutcome::kNoRoute);
     co_return co_await reply(localReply(404, ""), keep_alive);
   }
 
+  if (log_record_) {
+    log_record_->route_name = route->config.name;
+    log_record_->upstream_cluster = route->cluster->name();
+  }
   if (upgrade) {
     // Any refusal below is a request that is not a valid WebSocket upgrade here; the checks
     // that pass fall through to proxy(), which counts the other outcomes.
@@ -327,12 +363,17 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
       break;
     }
     upstream::Host& host = slot.host();
+    if (log_record_) {
+      ++log_record_->upstream_attempts;
+      log_record_->upstream_hostname = host.hostname();
+    }
     error_code ec;
     const auto address = asio::ip::make_address(host.ip(), ec);
     if (ec) {
       exclude.push_back(&host);
       continue;
     }
+    if (log_record_) log_record_->upstream_address = tcp::endpoint(address, host.port());
     upstream_socket_.emplace(client_.get_executor());
     armDeadline(cluster.config().connect_timeout, Phase::kConnect);
     const auto connect_started = std::chrono::steady_clock::now();
@@ -354,6 +395,9 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
     }
     spdlog::debug("[upstream] connect to {} failed: {}", host.addressString(),
                   timed_out ? "timeout" : cec.message());
+    if (log_record_) {
+      log_record_->upstream_transport_failure_reason = timed_out ? "timeout" : cec.message();
+    }
     host.stats().cx_connect_fail.fetch_add(1, std::memory_order_relaxed);
     cluster.stats().upstream_cx_connect_fail.fetch_add(1, std::memory_order_relaxed);
     if (timed_out) {
@@ -374,13 +418,19 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   };
   if (!up.slot) {
     if (up.overflow) {
+      logFlag(accesslog::ResponseFlag::kUpstreamOverflow);
       count(up.pending_timed_out ? stats::UpgradeOutcome::kPendingTimeout
                                  : stats::UpgradeOutcome::kOverflow);
       co_return co_await reply(overflowReply(), keep_alive && !upgrade);
     }
     if (up.none_healthy) {
+      logFlag(accesslog::ResponseFlag::kNoHealthyUpstream);
       count(stats::UpgradeOutcome::kNoHealthyUpstream);
       co_return co_await reply(localReply(503, "no healthy upstream"), keep_alive && !upgrade);
+    }
+    logFlag(accesslog::ResponseFlag::kUpstreamConnectionFailure);
+    if (log_record_ && log_record_->upstream_attempts > route.cluster->maxRetries()) {
+      logFlag(accesslog::ResponseFlag::kUpstreamRetryLimitExceeded);
     }
     count(stats::UpgradeOutcome::kUpstreamConnectFail);
     co_return co_await reply(connectFailureReply(), keep_alive && !upgrade);
@@ -388,6 +438,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   upstream_socket_ = std::move(up.socket);
 
   prepareUpstreamRequest(req, client_ip_, upgrade);
+  captureLogHeaders(req);  // as forwarded: with the X-Request-Id and X-Forwarded-For wslb set
   armDeadline(route.response_timeout, Phase::kResponse);
   auto [wec, wn] = co_await bhttp::async_write(*upstream_socket_, req, kAsTuple);
   beast::flat_buffer upstream_buffer;
@@ -416,6 +467,10 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     up.slot.reset();
     count(timed_out ? stats::UpgradeOutcome::kUpstreamTimeout
                     : stats::UpgradeOutcome::kUpstreamReset);
+    logFlag(timed_out ? accesslog::ResponseFlag::kUpstreamRequestTimeout
+            : rec == bhttp::error::body_limit
+                ? accesslog::ResponseFlag::kUpstreamProtocolError
+                : accesslog::ResponseFlag::kUpstreamConnectionTermination);
     if (timed_out) co_return co_await reply(localReply(504, "upstream request timeout"), false);
     if (rec == bhttp::error::body_limit) {
       co_return co_await reply(localReply(502, "upstream response too large"), false);
@@ -428,8 +483,15 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     // Pass the 101 on as the backend sent it, then relay raw bytes both ways.
     std::string head_bytes = serializeResponseHead(res);
     stats_.countResponse(101);
+    if (log_record_) {
+      log_record_->response_duration = std::chrono::steady_clock::now() - request_started_;
+    }
     auto [ec, n] = co_await asio::async_write(client_, asio::buffer(head_bytes), kAsTuple);
-    if (ec || closed_) co_return false;
+    if (ec || closed_) {
+      logFlag(accesslog::ResponseFlag::kDownstreamConnectionTermination);
+      endLogRecord(101, n);
+      co_return false;
+    }
     stats_.downstream_cx_upgrades_total.fetch_add(1, std::memory_order_relaxed);
     stats_.countUpgrade(stats::UpgradeOutcome::kEstablished);
     relay::RelayOptions options;
@@ -440,9 +502,15 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     const auto to_upstream = beast::buffers_to_string(buffer_.data());
     const auto to_client = beast::buffers_to_string(upstream_buffer.data());
     options.idle_timeout = route.idle_timeout;
+    if (log_record_) {
+      log_record_->response_code = 101;
+      log_record_->bytes_sent = n;
+      options.access_log = listener_->access_log.get();
+      options.log_record = std::move(log_record_);
+    }
     auto relay = std::make_shared<relay::Relay>(std::move(client_), std::move(*upstream_socket_),
                                                 std::move(up.slot), route.cluster, stats_,
-                                                std::move(downstream_active_), tracker_, options);
+                                                std::move(downstream_active_), tracker_, std::move(options));
     upstream_socket_.reset();
     handed_off_ = true;
     relay->start(to_upstream, to_client);
@@ -460,11 +528,51 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   prepareDownstreamResponse(out, keep, head);
   stats_.countResponse(out.result_int());
   auto [ec, n] = co_await bhttp::async_write(client_, out, kAsTuple);
+  if (ec) logFlag(accesslog::ResponseFlag::kDownstreamConnectionTermination);
+  endLogRecord(out.result_int(), n);
   if (ec || !keep) {
     client_.shutdown(tcp::socket::shutdown_send, ignored);
     co_return false;
   }
   co_return true;
+}
+
+void DownstreamSession::beginLogRecord(const Request* req) {
+  const accesslog::AccessLog& log = *listener_->access_log;
+  if (!log.enabled()) return;
+  log_record_ = std::make_unique<accesslog::AccessLogRecord>();
+  accesslog::AccessLogRecord& r = *log_record_;
+  r.start_time = std::chrono::system_clock::now();
+  r.connection_id = connection_id_;
+  error_code ec;
+  if (auto remote = client_.remote_endpoint(ec); !ec) r.downstream_remote_address = remote;
+  if (auto local = client_.local_endpoint(ec); !ec) r.downstream_local_address = local;
+  if (req == nullptr) return;
+  r.protocol = req->version() == 10 ? accesslog::Protocol::kHttp10 : accesslog::Protocol::kHttp11;
+  captureLogHeaders(*req);
+}
+
+void DownstreamSession::captureLogHeaders(const Request& req) {
+  if (!log_record_) return;
+  listener_->access_log->captureRequestHeaders(
+      *log_record_, [&req](std::string_view name) -> std::optional<std::string_view> {
+        if (name == ":method") return req.method_string();
+        if (name == ":path") return req.target();
+        if (name == ":scheme") return std::string_view("http");
+        if (name == ":authority") name = "host";
+        auto it = req.find(name);
+        if (it == req.end()) return std::nullopt;
+        return it->value();
+      });
+}
+
+void DownstreamSession::endLogRecord(unsigned status, size_t bytes_sent) {
+  if (!log_record_) return;
+  log_record_->response_code = status;
+  log_record_->bytes_sent += bytes_sent;
+  log_record_->duration = std::chrono::system_clock::now() - log_record_->start_time;
+  listener_->access_log->log(std::move(*log_record_));
+  log_record_.reset();
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket upstream, upstr
       downstream_active_(std::move(downstream_active)),
       upgrades_active_(hcm.downstream_cx_upgrades_active),
       tracker_(tracker),
-      options_(options),
+      options_(std::move(options)),
       idle_timer_(client_.get_executor()),
       dirs_{Direction(client_, upstream_, /*masked=*/true),
             Direction(upstream_, client_, /*masked=*/false)} {}
@@ -100,6 +100,9 @@ void Relay::waitReadable(int d, Self self) {
 
 void Relay::countRead(int d, size_t n) {
   active_since_tick_ = true;
+  if (options_.log_record) {
+    (d == kToUpstream ? options_.log_record->bytes_received : options_.log_record->bytes_sent) += n;
+  }
   auto& host_stats = slot_.host().stats();
   auto& cluster_stats = cluster_->stats();
   if (d == kToUpstream) {
@@ -278,6 +281,33 @@ void Relay::finishBy(Closer closer) {
   finish();
 }
 
+void Relay::logAccess() {
+  if (!options_.log_record || options_.access_log == nullptr) return;
+  accesslog::AccessLogRecord& r = *options_.log_record;
+  r.duration = std::chrono::system_clock::now() - r.start_time;
+  r.messages_received = dirs_[kToUpstream].tracker.messages();
+  r.messages_sent = dirs_[kToClient].tracker.messages();
+  r.downstream_close_code = dirs_[kToUpstream].tracker.closeCode();
+  r.upstream_close_code = dirs_[kToClient].tracker.closeCode();
+  switch (closer_) {
+    case Closer::kUpstream:
+      r.response_flags.set(accesslog::ResponseFlag::kUpstreamConnectionTermination);
+      break;
+    case Closer::kClient:
+      r.response_flags.set(accesslog::ResponseFlag::kDownstreamConnectionTermination);
+      break;
+    case Closer::kLocal:
+      if (!r.response_flags.has(accesslog::ResponseFlag::kStreamIdleTimeout)) {
+        r.response_flags.set(accesslog::ResponseFlag::kLocalReset);
+      }
+      break;
+    case Closer::kNone:
+      break;
+  }
+  options_.access_log->log(std::move(r));
+  options_.log_record.reset();
+}
+
 void Relay::armIdleTimer() {
   if (options_.idle_timeout.count() <= 0 || finished_ || going_away_) return;
   auto tick = options_.idle_timeout / kIdleTicksPerTimeout;
@@ -291,6 +321,9 @@ void Relay::armIdleTimer() {
       self->idle_ticks_ = 0;
     } else if (++self->idle_ticks_ >= kIdleTicksPerTimeout) {
       self->hcm_.downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
+      if (self->options_.log_record) {
+        self->options_.log_record->response_flags.set(accesslog::ResponseFlag::kStreamIdleTimeout);
+      }
       spdlog::debug("[relay] idle timeout, closing");
       self->finishBy(Closer::kLocal);
       return;
@@ -323,6 +356,7 @@ void Relay::finish() {
     hcm_.websocket_duration_ms.record(
         std::chrono::duration<double, std::milli>(now - options_.upgraded_at).count());
   }
+  logAccess();
   hcm_.client_close_codes[stats::closeCodeBucket(dirs_[0].tracker.closeCode())].fetch_add(
       1, std::memory_order_relaxed);
   hcm_.upstream_close_codes[stats::closeCodeBucket(dirs_[1].tracker.closeCode())].fetch_add(

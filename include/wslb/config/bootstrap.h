@@ -29,6 +29,13 @@ struct Admin {
   std::optional<SocketAddress> address;  ///< unset: no admin listener.
 };
 
+/// wslb's dedicated Prometheus listener (node.metadata.wslb.metrics_listener): the same series
+/// as admin /stats/prometheus, on a port that can be exposed without the admin API.
+struct MetricsListener {
+  SocketAddress address;
+  std::string path = "/metrics";
+};
+
 /// Envoy's HealthStatus enum (config.core.v3.HealthStatus).
 enum class HealthStatus { kUnknown, kHealthy, kUnhealthy, kDraining, kTimeout, kDegraded };
 
@@ -136,6 +143,7 @@ struct RouteMatch {
 };
 
 struct Route {
+  std::string name;  ///< route.name (optional); the access log's %ROUTE_NAME%.
   RouteMatch match;
   std::string cluster;
   Duration timeout{15000};               ///< route.timeout (Envoy default 15 s; 0 = disabled).
@@ -150,6 +158,55 @@ struct VirtualHost {
   std::vector<Route> routes;
 };
 
+/// One value of an access log json_format: a format string, or a nested mapping or list.
+struct AccessLogJsonValue {
+  enum class Kind { kFormat, kObject, kList };
+  Kind kind = Kind::kFormat;
+  std::string key;     ///< the member's name inside an object; empty for list items and the root.
+  std::string format;  ///< kFormat: a format string with command operators.
+  std::vector<AccessLogJsonValue> children;  ///< kObject, kList: in document order.
+};
+
+/// How access log lines look: log_format (SubstitutionFormatString) or FileAccessLog's older
+/// format, json_format and typed_json_format fields.
+struct AccessLogFormat {
+  enum class Kind {
+    kDefault,  ///< no format given: Envoy's default text format (as wslb adapts it).
+    kText,
+    kJson,
+  };
+  Kind kind = Kind::kDefault;
+  std::string text;         ///< kText: the format string.
+  AccessLogJsonValue json;  ///< kJson: the root object (kind kObject).
+  /// kJson: numeric operators give JSON numbers and missing values null. False only for
+  /// FileAccessLog.json_format, where every value is a string and a missing one is "-".
+  bool typed_json = true;
+  bool omit_empty_values = false;  ///< missing values: "" in text, key left out in JSON.
+  bool sort_properties = false;    ///< json_format_options.sort_properties.
+};
+
+/// envoy.config.accesslog.v3.AccessLogFilter, the kinds wslb implements.
+struct AccessLogFilter {
+  enum class Kind { kStatusCode, kDuration, kResponseFlag, kNotHealthCheck, kAnd, kOr };
+  /// ComparisonFilter.Op.
+  enum class Op { kEq, kGe, kLe, kNe };
+  Kind kind = Kind::kNotHealthCheck;
+  Op op = Op::kEq;                          ///< kStatusCode, kDuration.
+  uint32_t value = 0;                       ///< kStatusCode: the status; kDuration: milliseconds.
+  std::vector<std::string> response_flags;  ///< kResponseFlag: short names; empty = any flag.
+  std::vector<AccessLogFilter> filters;     ///< kAnd, kOr: two or more.
+};
+
+/// HttpConnectionManager.access_log[]: one sink with its format and filter.
+struct AccessLogConfig {
+  enum class Sink { kFile, kStdout, kStderr };
+  std::string name;  ///< the entry's name (informational).
+  Sink sink = Sink::kFile;
+  std::string path;  ///< kFile: the file lines are appended to.
+  AccessLogFormat format;
+  std::optional<AccessLogFilter> filter;  ///< unset: every record is logged.
+};
+
 struct HttpConnectionManager {
   std::string stat_prefix;
   std::vector<UpgradeConfig> upgrade_configs;
@@ -158,6 +215,8 @@ struct HttpConnectionManager {
   /// stream_idle_timeout (Envoy default 5 min; 0 = disabled). Applies to upgraded connections
   /// unless a route sets idle_timeout.
   std::optional<Duration> stream_idle_timeout;
+  /// access_log[], in order (docs/configuration.md, "Access log").
+  std::vector<AccessLogConfig> access_logs;
 };
 
 struct Listener {
@@ -174,6 +233,7 @@ struct DynamicResources {
 struct Bootstrap {
   Node node;
   Admin admin;
+  std::optional<MetricsListener> metrics_listener;
   DynamicResources dynamic_resources;
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;

@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
+
+#include "wslb/accesslog/access_log.h"
 
 #include "wslb/http/router.h"
 #include "wslb/stats/hcm_stats.h"
@@ -14,11 +17,17 @@ namespace wslb::http {
 struct ListenerContext {
   ListenerContext(std::string listener_name, const config::HttpConnectionManager& hcm,
                   const upstream::ClusterManager& clusters)
-      : name(std::move(listener_name)), router(hcm, clusters), stats(hcm.stat_prefix) {}
+      : name(std::move(listener_name)),
+        router(hcm, clusters),
+        stats(hcm.stat_prefix),
+        access_log(std::make_shared<accesslog::AccessLog>(hcm)) {}
 
   std::string name;
   Router router;
   mutable stats::HcmStats stats;  // atomics only
+  /// The listener's access_log entries (log() never blocks a worker; enabled() false if none).
+  /// Stopped (queue drained) by the server after the workers.
+  std::shared_ptr<accesslog::AccessLog> access_log;
   /// Envoy's max_request_headers_kb default (60 KiB); larger headers get 431.
   size_t max_request_headers_bytes = 60 * 1024;
   /// Largest plain-HTTP body relayed (request or response); larger gets 413 / 502.

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include "wslb/accesslog/access_log.h"
+#include "wslb/accesslog/record.h"
 #include "wslb/relay/connection_tracker.h"
 #include "wslb/stats/hcm_stats.h"
 #include "wslb/upstream/cluster_state.h"
@@ -29,6 +31,10 @@ struct RelayOptions {
   std::chrono::steady_clock::time_point connected_at{};
   /// When the 101 went to the client (websocket.duration_ms).
   std::chrono::steady_clock::time_point upgraded_at{};
+  /// The listener's access log and this connection's entry (both set, or neither): completed and
+  /// logged when the relay ends. Held only when the listener logs.
+  const accesslog::AccessLog* access_log = nullptr;
+  std::unique_ptr<accesslog::AccessLogRecord> log_record;
 };
 
 class Relay final : public Closable, public std::enable_shared_from_this<Relay> {
@@ -94,6 +100,8 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   enum class Closer : uint8_t { kNone, kClient, kUpstream, kLocal };
   /// Records who closed first (the first call wins), then finish().
   void finishBy(Closer closer);
+  /// Completes the access log entry (if any) and hands it to the access log.
+  void logAccess();
   /// The side whose socket dirs_[d] reads from.
   static Closer sourceOf(int d) { return d == 0 ? Closer::kClient : Closer::kUpstream; }
   /// The side dirs_[d] writes to.

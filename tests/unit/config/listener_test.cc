@@ -171,12 +171,12 @@ TEST(HcmTest, CodecType) {
 TEST(HcmTest, HarmlessKeysAreWarnings) {
   LoadResult r =
       loadHcm(hcmBody("http2_protocol_options: {}, use_remote_address: true, "
-                      "access_log: [{name: x}]"));
+                      "access_log_flush_interval: 1s"));
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(warningsOf(r),
               ElementsAre(kHcm + ".http2_protocol_options: not supported by wslb; ignored",
                           kHcm + ".use_remote_address: not supported by wslb; ignored",
-                          kHcm + ".access_log: not supported by wslb; ignored"));
+                          kHcm + ".access_log_flush_interval: not supported by wslb; ignored"));
 }
 
 TEST(HcmTest, UpgradeConfigs) {
