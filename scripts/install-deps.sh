@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   python3 python3-websockets curl
+  chromium
+  prometheus haproxy nginx-light
 )
 
 missing=()
@@ -27,10 +29,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
+  # prometheus, haproxy and nginx are run by the tests and benchmarks themselves, on loopback
+  # ports of their own; keep their packages from starting system services while installing.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$(trap -p EXIT)" ]; then
+    $SUDO rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
-# Node peers for tests (node `ws`, the gRPC xDS control plane), pinned in
+# Node peers for tests (node `ws`, the gRPC xDS control plane, puppeteer-core for the live
+# page in Debian's chromium), pinned in
 # tests/peers/package.json. Installs again when any of them is missing or at another version.
 peers_installed() {
   node -e '

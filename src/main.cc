@@ -140,6 +140,23 @@ int main(int argc, char** argv) {
   options.concurrency = std::max(1u, concurrency);
   options.drain_time = std::chrono::seconds(drain_time_s);
   options.admin_address_path = admin_address_path;
+  auto& cli = options.command_line;
+  cli.base_id = base_id;
+  cli.concurrency = options.concurrency;
+  cli.config_path = config_path;
+  cli.config_yaml = config_yaml;
+  cli.admin_address_path = admin_address_path;
+  cli.log_level = log_level;
+  cli.component_log_level = component_log_level;
+  cli.log_format = log_format;
+  cli.log_path = log_path;
+  cli.service_cluster = service_cluster;
+  cli.service_node = service_node;
+  cli.drain_time = std::chrono::seconds(drain_time_s);
+  cli.parent_shutdown_time = std::chrono::seconds(parent_shutdown_time_s);
+  cli.drain_strategy = drain_strategy == "immediate" ? "Immediate" : "Gradual";
+  cli.mode = "Serve";
+  cli.disable_hot_restart = disable_hot_restart;
   spdlog::info("[main] wslb version {} starting; node '{}' cluster '{}'; {} worker(s)",
                WSLB_VERSION, options.bootstrap.node.id, options.bootstrap.node.cluster,
                options.concurrency);

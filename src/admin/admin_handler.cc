@@ -1,11 +1,18 @@
 #include "wslb/admin/admin_handler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <array>
 #include <boost/beast/http/field.hpp>
 #include <map>
+#include <optional>
 #include <regex>
 #include <string_view>
+#include <variant>
 
+#include "admin/listed_hosts.h"
+#include "wslb/admin/views.h"
 #include "wslb/stats/collect.h"
 #include "wslb/stats/render.h"
 
@@ -20,6 +27,8 @@ http::Response textResponse(unsigned status, std::string body,
   http::Response res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::content_type, content_type);
   res.set(bhttp::field::server, "wslb");
+  res.set(bhttp::field::cache_control, "no-cache, max-age=0");
+  res.set("x-content-type-options", "nosniff");
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
@@ -125,52 +134,325 @@ std::string renderClusters(const upstream::ClusterManager& clusters) {
     thresholds("high_priority", cfg.high_thresholds.value_or(config::Thresholds{}));
     line("added_via_api", "false");
 
-    const auto set = cluster->hostSet();
     // Endpoints removed by EDS are listed (flag /pending_dynamic_removal) while they still hold
     // connections, as Envoy lists hosts pending removal.
-    std::vector<std::pair<size_t, const upstream::Host*>> hosts;
-    for (size_t priority = 0; priority < set->hosts_by_priority.size(); ++priority) {
-      for (const auto& host : set->hosts_by_priority[priority])
-        hosts.emplace_back(priority, host.get());
-    }
-    for (const auto& host : set->removed_hosts) {
-      if (host->active() > 0) hosts.emplace_back(0, host.get());
-    }
-    {
-      for (const auto& [priority, host] : hosts) {
-        const std::string prefix = host->addressString() + "::";
-        const auto& hs = host->stats();
-        const uint32_t active = host->active();
-        const uint32_t cap = host->cap();
-        line(prefix + "cx_active", std::to_string(active));
-        line(prefix + "cx_connect_fail", std::to_string(hs.cx_connect_fail.load()));
-        line(prefix + "cx_total", std::to_string(hs.cx_total.load()));
-        line(prefix + "rq_active", std::to_string(active));
-        line(prefix + "rq_error", "0");
-        line(prefix + "rq_success", "0");
-        line(prefix + "rq_timeout", "0");
-        line(prefix + "rq_total", std::to_string(hs.cx_total.load()));
-        line(prefix + "hostname", host->hostname());
-        line(prefix + "health_flags", healthFlags(*host));
-        line(prefix + "weight", std::to_string(host->weight()));
-        line(prefix + "region", "");
-        line(prefix + "zone", "");
-        line(prefix + "sub_zone", "");
-        line(prefix + "canary", "false");
-        line(prefix + "priority", std::to_string(priority));
-        line(prefix + "success_rate", "-1");
-        line(prefix + "local_origin_success_rate", "-1");
-        // wslb's own: the endpoint's cap and the room left under it.
-        line(prefix + "max_connections",
-             cap == config::kUnlimited ? "unlimited" : std::to_string(cap));
-        line(prefix + "remaining_cx", cap == config::kUnlimited
-                                          ? "unlimited"
-                                          : std::to_string(active >= cap ? 0 : cap - active));
-      }
+    const auto set = cluster->hostSet();
+    for (const auto& [priority, host] : listedHosts(*set)) {
+      const std::string prefix = host->addressString() + "::";
+      const auto& hs = host->stats();
+      const uint32_t active = host->active();
+      const uint32_t cap = host->cap();
+      line(prefix + "cx_active", std::to_string(active));
+      line(prefix + "cx_connect_fail", std::to_string(hs.cx_connect_fail.load()));
+      line(prefix + "cx_total", std::to_string(hs.cx_total.load()));
+      line(prefix + "rq_active", std::to_string(active));
+      line(prefix + "rq_error", "0");
+      line(prefix + "rq_success", "0");
+      line(prefix + "rq_timeout", "0");
+      line(prefix + "rq_total", std::to_string(hs.cx_total.load()));
+      line(prefix + "hostname", host->hostname());
+      line(prefix + "health_flags", healthFlags(*host));
+      line(prefix + "weight", std::to_string(host->weight()));
+      line(prefix + "region", "");
+      line(prefix + "zone", "");
+      line(prefix + "sub_zone", "");
+      line(prefix + "canary", "false");
+      line(prefix + "priority", std::to_string(priority));
+      line(prefix + "success_rate", "-1");
+      line(prefix + "local_origin_success_rate", "-1");
+      // wslb's own: the endpoint's cap and the room left under it.
+      line(prefix + "max_connections",
+           cap == config::kUnlimited ? "unlimited" : std::to_string(cap));
+      line(prefix + "remaining_cx", cap == config::kUnlimited
+                                        ? "unlimited"
+                                        : std::to_string(active >= cap ? 0 : cap - active));
     }
   }
   return out;
 }
+
+void resetCounters(const AdminContext& context) {
+  for (const auto& cluster : context.clusters->clusters()) {
+    cluster->stats().resetCounters();
+    const auto set = cluster->hostSet();
+    for (const auto& host : set->all_hosts) host->stats().resetCounters();
+    for (const auto& host : set->removed_hosts) host->stats().resetCounters();
+  }
+  for (auto* hcm : context.hcm_stats) hcm->resetCounters();
+}
+
+namespace {
+
+using Params = std::map<std::string, std::string>;
+using Handler = http::Response (*)(const AdminContext&, const Params&);
+
+http::Response jsonResponse(std::string body) {
+  return textResponse(200, std::move(body), "application/json");
+}
+
+http::Response notWired(std::string_view what) {
+  return textResponse(501, std::string(what) + " is not available in this server\n");
+}
+
+// ---- /logging ----
+
+/// Envoy's (spdlog's) level names, plus "warn".
+std::optional<spdlog::level::level_enum> logLevelNamed(std::string_view name) {
+  if (name == "warn") return spdlog::level::warn;
+  for (int i = spdlog::level::trace; i < spdlog::level::n_levels; ++i) {
+    const auto level = static_cast<spdlog::level::level_enum>(i);
+    const auto level_name = spdlog::level::to_string_view(level);
+    if (name == std::string_view(level_name.data(), level_name.size())) return level;
+  }
+  return std::nullopt;
+}
+
+std::string levelName(spdlog::level::level_enum level) {
+  const auto name = spdlog::level::to_string_view(level);
+  return std::string(name.data(), name.size());
+}
+
+/// wslb has one logger; Envoy's per-component names are not accepted (they would silently
+/// change everything).
+constexpr std::string_view kLoggerName = "wslb";
+
+std::string activeLoggers() {
+  return "active loggers:\n  " + std::string(kLoggerName) + ": " +
+         levelName(spdlog::default_logger()->level()) + "\n\n";
+}
+
+/// The level `params` ask for, or an error message (Envoy's wording).
+std::variant<spdlog::level::level_enum, std::string> requestedLevel(const Params& params) {
+  if (params.size() != 1) return std::string("invalid number of parameters");
+  const auto& [key, value] = *params.begin();
+  std::string_view level = value;
+  if (key == "paths") {
+    // paths=name:level[,name:level...]: every name must be wslb's one logger.
+    std::optional<std::string_view> chosen;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view pair = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (pair.empty()) continue;
+      const size_t colon = pair.find(':');
+      if (colon == std::string_view::npos || colon == 0 || colon + 1 == pair.size()) {
+        return std::string("empty logger name or empty logger level");
+      }
+      if (pair.substr(0, colon) != kLoggerName) return std::string("unknown logger name");
+      chosen = pair.substr(colon + 1);
+      if (!logLevelNamed(*chosen)) return std::string("unknown logger level");
+    }
+    if (!chosen) return std::string("empty logger name or empty logger level");
+    level = *chosen;
+  } else if (key != "level" && key != kLoggerName) {
+    return std::string("unknown logger name");
+  }
+  if (auto parsed = logLevelNamed(level)) return *parsed;
+  return std::string("unknown logger level");
+}
+
+http::Response handleLogging(const AdminContext&, const Params& params) {
+  if (params.empty()) return textResponse(200, activeLoggers());
+  const auto requested = requestedLevel(params);
+  if (const auto* error = std::get_if<std::string>(&requested)) {
+    std::string body = "error: " + *error + "\n\n";
+    body += "usage: /logging?" + std::string(kLoggerName) + "=<level> (change single level)\n";
+    body +=
+        "usage: /logging?paths=" + std::string(kLoggerName) + ":<level> (change multiple levels)\n";
+    body += "usage: /logging?level=<level> (change all levels)\n";
+    body += "levels: ";
+    for (int i = spdlog::level::trace; i < spdlog::level::n_levels; ++i) {
+      body += levelName(static_cast<spdlog::level::level_enum>(i)) + " ";
+    }
+    body += "\n";
+    return textResponse(400, body + activeLoggers());
+  }
+  const auto level = std::get<spdlog::level::level_enum>(requested);
+  spdlog::info("[admin] change all log levels: level='{}'", levelName(level));
+  spdlog::default_logger()->set_level(level);
+  return textResponse(200, activeLoggers());
+}
+
+// ---- the other endpoints ----
+
+http::Response handleReady(const AdminContext& context, const Params&) {
+  const std::string state = context.state ? context.state() : "LIVE";
+  return textResponse(state == "LIVE" ? 200 : 503, state + "\n");
+}
+
+http::Response handleStats(const AdminContext& context, const Params& params) {
+  if (params.contains("format") && params.at("format") == "prometheus") {
+    return textResponse(200,
+                        stats::renderPrometheus(collectAll(context), params.contains("usedonly")),
+                        "text/plain; version=0.0.4; charset=UTF-8");
+  }
+  stats::TextOptions options;
+  options.used_only = params.contains("usedonly");
+  if (auto it = params.find("filter"); it != params.end() && !it->second.empty()) {
+    try {
+      options.filter.emplace(it->second, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return textResponse(400, "Invalid regex: \"" + it->second + "\"\n");
+    }
+  }
+  if (auto it = params.find("format"); it != params.end() && it->second == "json") {
+    auto all = collectAll(context);
+    std::string body = "{\"stats\":[";
+    bool first = true;
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.flat_name < b.flat_name; });
+    for (const auto& s : all) {
+      if (options.used_only && s.value == 0) continue;
+      if (options.filter && !std::regex_search(s.flat_name, *options.filter)) continue;
+      if (!first) body += ',';
+      first = false;
+      body += "{\"name\":\"" + jsonEscape(s.flat_name) + "\",\"value\":" + std::to_string(s.value) +
+              "}";
+    }
+    body += "]}";
+    return textResponse(200, body, "application/json");
+  }
+  return textResponse(200, stats::renderText(collectAll(context), options));
+}
+
+http::Response handlePrometheus(const AdminContext& context, const Params& params) {
+  return textResponse(200,
+                      stats::renderPrometheus(collectAll(context), params.contains("usedonly")),
+                      "text/plain; version=0.0.4; charset=UTF-8");
+}
+
+http::Response handleClusters(const AdminContext& context, const Params& params) {
+  if (auto it = params.find("format"); it != params.end() && it->second == "json") {
+    return jsonResponse(renderClustersJson(context));
+  }
+  return textResponse(200, renderClusters(*context.clusters));
+}
+
+http::Response handleServerInfo(const AdminContext& context, const Params&) {
+  return jsonResponse(renderServerInfo(context));
+}
+
+http::Response handleConfigDump(const AdminContext& context, const Params&) {
+  return jsonResponse(renderConfigDump(context));
+}
+
+http::Response handleLiveJson(const AdminContext& context, const Params&) {
+  return jsonResponse(renderLiveJson(context));
+}
+
+http::Response handleLivePage(const AdminContext&, const Params&) {
+  return textResponse(200, std::string(livePageHtml()), "text/html; charset=UTF-8");
+}
+
+http::Response handleQuit(const AdminContext& context, const Params&) {
+  if (context.quit) context.quit();
+  return textResponse(200, "OK\n");
+}
+
+http::Response handleReopenLogs(const AdminContext& context, const Params&) {
+  if (!context.reopen_logs) return notWired("/reopen_logs");
+  context.reopen_logs();
+  return textResponse(200, "OK\n");
+}
+
+http::Response handleHealthcheckFail(const AdminContext& context, const Params&) {
+  if (!context.set_healthcheck_failed) return notWired("/healthcheck/fail");
+  context.set_healthcheck_failed(true);
+  return textResponse(200, "OK\n");
+}
+
+http::Response handleHealthcheckOk(const AdminContext& context, const Params&) {
+  if (!context.set_healthcheck_failed) return notWired("/healthcheck/ok");
+  context.set_healthcheck_failed(false);
+  return textResponse(200, "OK\n");
+}
+
+http::Response handleDrainListeners(const AdminContext& context, const Params& params) {
+  if (!context.drain_listeners) return notWired("/drain_listeners");
+  DrainListenersOptions options;
+  options.graceful = params.contains("graceful");
+  options.skip_exit = params.contains("skip_exit");
+  options.inbound_only = params.contains("inboundonly");
+  context.drain_listeners(options);
+  return textResponse(200, "OK\n");
+}
+
+http::Response handleResetCounters(const AdminContext& context, const Params&) {
+  resetCounters(context);
+  return textResponse(200, "OK\n");
+}
+
+http::Response handleHelp(const AdminContext&, const Params&);
+
+/// Which methods an endpoint takes. A mutation asked for with any other method than POST gets
+/// 405 and changes nothing.
+enum class Access {
+  kRead,          ///< any method
+  kPost,          ///< a mutation: POST only
+  kPostToChange,  ///< without a query it only reads (any method); with one it changes: POST
+};
+
+struct Endpoint {
+  std::string_view path;
+  std::string_view help;
+  Access access;
+  Handler handler;
+};
+
+constexpr std::array kEndpoints{
+    Endpoint{"/", "live page: connections per pod against their caps (HTML)", Access::kRead,
+             handleLivePage},
+    Endpoint{"/clusters", "upstream cluster status (?format=json)", Access::kRead, handleClusters},
+    Endpoint{"/config_dump", "dump the effective configuration (JSON)", Access::kRead,
+             handleConfigDump},
+    Endpoint{"/drain_listeners", "stop accepting on every listener (?graceful, ?skip_exit)",
+             Access::kPost, handleDrainListeners},
+    Endpoint{"/healthcheck/fail", "cause the server to fail health checks (/ready: 503)",
+             Access::kPost, handleHealthcheckFail},
+    Endpoint{"/healthcheck/ok", "cause the server to pass health checks", Access::kPost,
+             handleHealthcheckOk},
+    Endpoint{"/help", "print out list of admin commands", Access::kRead, handleHelp},
+    Endpoint{"/live.json", "the live page's numbers (JSON)", Access::kRead, handleLiveJson},
+    Endpoint{"/logging", "list logging levels; change them with POST ?level=<level>",
+             Access::kPostToChange, handleLogging},
+    Endpoint{"/quitquitquit", "exit the server", Access::kPost, handleQuit},
+    Endpoint{"/ready", "print server state, return 200 if LIVE, otherwise 503", Access::kRead,
+             handleReady},
+    Endpoint{"/reopen_logs", "reopen access logs (after log rotation)", Access::kPost,
+             handleReopenLogs},
+    Endpoint{"/reset_counters", "reset all counters to zero", Access::kPost, handleResetCounters},
+    Endpoint{"/server_info", "print server version/status information (JSON)", Access::kRead,
+             handleServerInfo},
+    Endpoint{"/stats", "print server stats (?filter=<regex>, ?usedonly, ?format=json|prometheus)",
+             Access::kRead, handleStats},
+    Endpoint{"/stats/prometheus", "print server stats in prometheus format", Access::kRead,
+             handlePrometheus},
+};
+
+std::string helpText() {
+  std::string out = "admin commands are:\n";
+  for (const auto& e : kEndpoints) {
+    out += "  ";
+    out += e.path;
+    if (e.access == Access::kPost) out += " (POST)";
+    out += ": ";
+    out += e.help;
+    out += '\n';
+  }
+  return out;
+}
+
+http::Response handleHelp(const AdminContext&, const Params&) {
+  return textResponse(200, helpText());
+}
+
+http::Response methodNotAllowed(const http::Request& request) {
+  return textResponse(
+      405, "Method " + std::string(request.method_string()) + " not allowed, POST required.");
+}
+
+}  // namespace
 
 http::Response handleAdminRequest(const AdminContext& context, const http::Request& request) {
   std::string_view target = request.target();
@@ -183,61 +465,14 @@ http::Response handleAdminRequest(const AdminContext& context, const http::Reque
   const auto params = parseQuery(query);
   const bool is_post = request.method() == bhttp::verb::post;
 
-  if (path == "/ready") {
-    const std::string state = context.state ? context.state() : "LIVE";
-    return textResponse(state == "LIVE" ? 200 : 503, state + "\n");
+  for (const auto& endpoint : kEndpoints) {
+    if (endpoint.path != path) continue;
+    const bool needs_post = endpoint.access == Access::kPost ||
+                            (endpoint.access == Access::kPostToChange && !params.empty());
+    if (needs_post && !is_post) return methodNotAllowed(request);
+    return endpoint.handler(context, params);
   }
-  if (path == "/stats/prometheus" ||
-      (path == "/stats" && params.contains("format") && params.at("format") == "prometheus")) {
-    return textResponse(200,
-                        stats::renderPrometheus(collectAll(context), params.contains("usedonly")),
-                        "text/plain; version=0.0.4; charset=UTF-8");
-  }
-  if (path == "/stats") {
-    stats::TextOptions options;
-    options.used_only = params.contains("usedonly");
-    if (auto it = params.find("filter"); it != params.end() && !it->second.empty()) {
-      try {
-        options.filter.emplace(it->second, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return textResponse(400, "Invalid regex: \"" + it->second + "\"\n");
-      }
-    }
-    if (auto it = params.find("format"); it != params.end() && it->second == "json") {
-      auto all = collectAll(context);
-      std::string body = "{\"stats\":[";
-      bool first = true;
-      std::sort(all.begin(), all.end(),
-                [](const auto& a, const auto& b) { return a.flat_name < b.flat_name; });
-      for (const auto& s : all) {
-        if (options.used_only && s.value == 0) continue;
-        if (options.filter && !std::regex_search(s.flat_name, *options.filter)) continue;
-        if (!first) body += ',';
-        first = false;
-        body += "{\"name\":\"" + jsonEscape(s.flat_name) +
-                "\",\"value\":" + std::to_string(s.value) + "}";
-      }
-      body += "]}";
-      return textResponse(200, body, "application/json");
-    }
-    return textResponse(200, stats::renderText(collectAll(context), options));
-  }
-  if (path == "/clusters") return textResponse(200, renderClusters(*context.clusters));
-  if (path == "/quitquitquit") {
-    if (!is_post) return textResponse(400, "This endpoint requires POST\n");
-    if (context.quit) context.quit();
-    return textResponse(200, "OK\n");
-  }
-  if (path == "/" || path == "/help") {
-    return textResponse(200,
-                        "admin commands are:\n"
-                        "  /clusters: upstream cluster status\n"
-                        "  /quitquitquit (POST): exit the server\n"
-                        "  /ready: print server state, return 200 if LIVE, otherwise 503\n"
-                        "  /stats: print server stats (?filter=<regex>, ?usedonly, ?format=json)\n"
-                        "  /stats/prometheus: print server stats in prometheus format\n");
-  }
-  return textResponse(404, "invalid path. admin commands are listed at /help\n");
+  return textResponse(404, "invalid path. " + helpText());
 }
 
 }  // namespace wslb::admin

@@ -11,7 +11,42 @@
 namespace wslb::config {
 namespace {
 
-void readNode(Context& ctx, const Field& field, Node& out) {
+// node.metadata.wslb.metrics_listener: {address: <Address>, path: /metrics}. Node metadata is
+// free-form in Envoy (a Struct), so the same file still loads in Envoy.
+void readNodeMetadata(Context& ctx, const Field& field, Bootstrap& out) {
+  MapReader metadata(ctx, field);
+  if (std::optional<Field> wslb = metadata.take("wslb")) {
+    MapReader map(ctx, *wslb);
+    if (std::optional<Field> metrics = map.take("metrics_listener")) {
+      MapReader listener(ctx, *metrics);
+      MetricsListener value;
+      bool ok = false;
+      if (std::optional<Field> address = listener.require("address")) {
+        if (std::optional<SocketAddress> a = readAddress(ctx, *address, PortRule::kAllowZero)) {
+          value.address = *a;
+          ok = true;
+        }
+      }
+      if (std::optional<Field> path = listener.take("path")) {
+        if (std::optional<std::string> text = ctx.readNonEmptyString(*path)) {
+          if ((*text)[0] != '/') {
+            ctx.error(path->path, "must start with '/'");
+            ok = false;
+          } else {
+            value.path = *text;
+          }
+        }
+      }
+      listener.finish();
+      if (ok) out.metrics_listener = value;
+    }
+    map.finish();
+  }
+  metadata.acceptRest();  // other namespaces belong to the control plane
+}
+
+void readNode(Context& ctx, const Field& field, Bootstrap& bootstrap) {
+  Node& out = bootstrap.node;
   MapReader map(ctx, field);
   if (std::optional<Field> id = map.take("id")) {
     if (std::optional<std::string> value = ctx.readString(*id)) out.id = *value;
@@ -19,7 +54,10 @@ void readNode(Context& ctx, const Field& field, Node& out) {
   if (std::optional<Field> cluster = map.take("cluster")) {
     if (std::optional<std::string> value = ctx.readString(*cluster)) out.cluster = *value;
   }
-  map.ignore({"metadata", "dynamic_parameters", "locality", "user_agent_name", "user_agent_version",
+  if (std::optional<Field> metadata = map.take("metadata")) {
+    readNodeMetadata(ctx, *metadata, bootstrap);
+  }
+  map.ignore({"dynamic_parameters", "locality", "user_agent_name", "user_agent_version",
               "user_agent_build_version", "extensions", "client_features", "listening_addresses"});
   map.finish();
 }
@@ -105,7 +143,7 @@ Bootstrap readBootstrap(Context& ctx, const YAML::Node& root) {
     return out;
   }
   MapReader map(ctx, Field{root, ""});
-  if (std::optional<Field> node = map.take("node")) readNode(ctx, *node, out.node);
+  if (std::optional<Field> node = map.take("node")) readNode(ctx, *node, out);
   if (std::optional<Field> admin = map.take("admin")) readAdmin(ctx, *admin, out.admin);
   if (std::optional<Field> resources = map.take("static_resources")) {
     readStaticResources(ctx, *resources, out);

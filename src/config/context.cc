@@ -271,6 +271,10 @@ void MapReader::ignoreRest() {
   }
 }
 
+void MapReader::acceptRest() {
+  for (Entry& entry : entries_) entry.used = true;
+}
+
 void MapReader::finish() {
   for (Entry& entry : entries_) {
     if (entry.used) continue;

@@ -138,6 +138,8 @@ class MapReader {
   void rejectUnless(std::string_view key, bool supported);
   /// Every key not handled yet gets a warning kNotSupportedIgnored.
   void ignoreRest();
+  /// Every key not handled yet is accepted silently (free-form data owned by someone else).
+  void acceptRest();
   /// Every key not handled yet gets a warning kUnknownKey. Call once, last.
   void finish();
 

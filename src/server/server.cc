@@ -7,6 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "wslb/stats/collect.h"
 #include "wslb/websocket/close_frame.h"
 
 namespace wslb::server {
@@ -54,7 +55,8 @@ const char* toString(ServerState s) {
   return "LIVE";
 }
 
-Server::Server(ServerOptions options) : options_(std::move(options)), drain_timer_(control_io_) {
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), drain_timer_(control_io_), listener_drain_timer_(control_io_) {
   if (options_.concurrency == 0) options_.concurrency = 1;
   const auto& bootstrap = options_.bootstrap;
   clusters_ = std::make_unique<upstream::ClusterManager>(bootstrap.clusters);
@@ -87,21 +89,22 @@ Server::Server(ServerOptions options) : options_(std::move(options)), drain_time
     }
     listener_ports_.push_back(ep.port());
   }
+  if (bootstrap.metrics_listener) startMetricsListener(*bootstrap.metrics_listener);
   if (bootstrap.admin.address) {
     admin::AdminContext context;
     context.clusters = clusters_.get();
     for (const auto& l : listeners_) context.hcm_stats.push_back(&l->stats);
     context.state = [this] { return readinessState(); };
-    context.extra_stats = [this](std::vector<stats::Stat>& out) {
-      if (xds_->hasGrpc()) {
-        out.push_back(stats::Stat{"control_plane.connected_state",
-                                  "control_plane.connected_state",
-                                  {},
-                                  stats::StatType::kGauge,
-                                  xds_->connected() ? 1u : 0u});
-      }
+    context.extra_stats = [this](std::vector<stats::Stat>& out) { appendControlPlaneStats(out); };
+    context.reopen_logs = [this] {
+      for (const auto& listener : listeners_) listener->access_log->reopen();
     };
     context.quit = [this] { shutdown(); };
+    context.bootstrap = &options_.bootstrap;
+    context.command_line = options_.command_line;
+    context.start_time = start_time_;
+    context.set_healthcheck_failed = [this](bool failed) { setHealthcheckFailed(failed); };
+    context.drain_listeners = [this](const admin::DrainListenersOptions& o) { drainListeners(o); };
     const auto ep = toEndpoint(*bootstrap.admin.address);
     try {
       admin_ = std::make_unique<admin::AdminServer>(admin_io_, ep, std::move(context));
@@ -119,6 +122,38 @@ Server::Server(ServerOptions options) : options_(std::move(options)), drain_time
   }
 }
 
+std::vector<stats::Stat> Server::collectStats() const {
+  std::vector<stats::Stat> out;
+  for (const auto& cluster : clusters_->clusters()) stats::appendClusterStats(*cluster, out);
+  for (const auto& listener : listeners_) stats::appendHcmStats(listener->stats, out);
+  appendControlPlaneStats(out);
+  return out;
+}
+
+void Server::appendControlPlaneStats(std::vector<stats::Stat>& out) const {
+  if (xds_->hasGrpc()) {
+    out.emplace_back("control_plane.connected_state", "control_plane.connected_state",
+                     stats::Tags{}, stats::StatType::kGauge, xds_->connected() ? 1u : 0u);
+  }
+}
+
+void Server::startMetricsListener(const config::MetricsListener& metrics) {
+  const std::string& ip = metrics.address.address;
+  const std::string bind = (ip.find(':') == std::string::npos ? ip : "[" + ip + "]") + ":" +
+                           std::to_string(metrics.address.port);
+  try {
+    metrics_exposer_ = std::make_unique<prometheus::Exposer>(bind, 1);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot bind the metrics listener to " + bind + ": " + e.what());
+  }
+  metrics_collectable_ =
+      std::make_shared<stats::PrometheusCollectable>([this] { return collectStats(); });
+  metrics_exposer_->RegisterCollectable(metrics_collectable_, metrics.path);
+  const auto ports = metrics_exposer_->GetListeningPorts();
+  metrics_port_ = ports.empty() ? 0 : static_cast<uint16_t>(ports.front());
+  spdlog::info("[main] metrics listener on {}:{}{}", ip, metrics_port_, metrics.path);
+}
+
 Server::~Server() {
   if (!shutdown_requested_.exchange(true)) finishShutdown();
   xds_->stop();
@@ -134,7 +169,37 @@ int64_t Server::activeDownstreamConnections() const {
 std::string Server::readinessState() const {
   const ServerState state = state_.load();
   if (state == ServerState::kLive && !xds_->initialized()) return "PRE_INITIALIZING";
+  if (state == ServerState::kLive && (healthcheck_failed_ || listeners_draining_)) {
+    return "DRAINING";
+  }
   return toString(state);
+}
+
+void Server::drainListeners(const admin::DrainListenersOptions& options) {
+  listeners_draining_ = true;
+  if (options.skip_exit) {
+    spdlog::info("[main] drain_listeners: readiness fails; listeners keep accepting (skip_exit)");
+    return;
+  }
+  if (!options.graceful) {
+    spdlog::info("[main] drain_listeners: no new connections; {} open ones go on",
+                 activeDownstreamConnections());
+    for (auto& w : workers_) w->stopAccepting();
+    return;
+  }
+  // Graceful (Envoy's): keep accepting for the drain time, so whatever balances over this
+  // server sees it fail readiness before new connections are refused.
+  asio::post(control_io_, [this] {
+    spdlog::info("[main] drain_listeners: listeners stop accepting in {} ms",
+                 options_.drain_time.count());
+    listener_drain_timer_.expires_after(options_.drain_time);
+    listener_drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || state_.load() == ServerState::kStopped) return;
+      spdlog::info("[main] drain_listeners: no new connections; {} open ones go on",
+                   activeDownstreamConnections());
+      for (auto& w : workers_) w->stopAccepting();
+    });
+  });
 }
 
 void Server::scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster,
@@ -229,6 +294,7 @@ void Server::checkDrained(std::chrono::steady_clock::time_point deadline) {
 }
 
 void Server::finishShutdown() {
+  metrics_exposer_.reset();  // no scrape may run while the rest is torn down
   const auto left = activeDownstreamConnections();
   if (left > 0) spdlog::info("[main] closing {} connection(s) still open", left);
   for (auto& w : workers_) w->closeAll();
@@ -237,6 +303,8 @@ void Server::finishShutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& w : workers_) w->stop();
+  // Every worker is done: write what the access logs still hold.
+  for (auto& listener : listeners_) listener->access_log->stop();
   xds_->stop();
   if (admin_) admin_->stop();
   admin_io_.stop();

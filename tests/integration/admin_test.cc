@@ -83,8 +83,8 @@ TEST(Admin, ReadyStatsFilterAndPostOnlyMutations) {
   lb.admin("/stats?filter=(", "GET", &status);
   EXPECT_EQ(status, 400u);
   EXPECT_NE(lb.admin("/stats?format=json").find("{\"stats\":[{\"name\":"), std::string::npos);
-  lb.admin("/quitquitquit", "GET", &status);
-  EXPECT_EQ(status, 400u);
+  EXPECT_EQ(lb.admin("/quitquitquit", "GET", &status), "Method GET not allowed, POST required.");
+  EXPECT_EQ(status, 405u);
   EXPECT_EQ(lb.server().state(), server::ServerState::kLive);
   lb.admin("/no/such/thing", "GET", &status);
   EXPECT_EQ(status, 404u);

@@ -14,8 +14,11 @@
 #include "wslb/config/bootstrap.h"
 #include "wslb/http/listener_context.h"
 #include "wslb/server/worker.h"
+#include "wslb/stats/prometheus_collectable.h"
 #include "wslb/upstream/cluster_manager.h"
 #include "wslb/xds/xds_manager.h"
+
+#include <prometheus/exposer.h>
 
 namespace wslb::server {
 
@@ -25,6 +28,7 @@ struct ServerOptions {
   std::chrono::milliseconds drain_time{600000};  ///< --drain-time-s (Envoy default 600 s).
   std::string admin_address_path;                ///< --admin-address-path: write "ip:port" here.
   bool handle_signals = true;                    ///< SIGTERM/SIGINT start a drain.
+  admin::CommandLineOptions command_line;        ///< what /server_info reports (main fills it).
 };
 
 enum class ServerState { kInitializing, kLive, kDraining, kStopped };
@@ -49,10 +53,22 @@ class Server {
 
   ServerState state() const { return state_.load(); }
   /// The state /ready reports: "PRE_INITIALIZING" while an EDS cluster waits for its first
-  /// assignment (or its initial_fetch_timeout), else toString(state()).
+  /// assignment (or its initial_fetch_timeout); "DRAINING" after POST /healthcheck/fail (until
+  /// /healthcheck/ok) or /drain_listeners; else toString(state()).
   std::string readinessState() const;
+  /// POST /healthcheck/fail (true) and /healthcheck/ok (false): only readiness changes; the
+  /// listeners keep accepting. Any thread.
+  void setHealthcheckFailed(bool failed) { healthcheck_failed_ = failed; }
+  /// POST /drain_listeners: readiness fails at once; every listener stops accepting now, or
+  /// after drain_time with `graceful`, or never with `skip_exit`. Open connections go on.
+  /// Any thread; does not block.
+  void drainListeners(const admin::DrainListenersOptions& options);
   uint16_t listenerPort(size_t index) const { return listener_ports_.at(index); }
   uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
+  /// The metrics listener's port (0 if none is configured).
+  uint16_t metricsPort() const { return metrics_port_; }
+  /// Every stat sample now: clusters, listeners, control plane. Any thread.
+  std::vector<stats::Stat> collectStats() const;
   const upstream::ClusterManager& clusters() const { return *clusters_; }
   const std::vector<std::shared_ptr<http::ListenerContext>>& listeners() const {
     return listeners_;
@@ -66,12 +82,18 @@ class Server {
   void finishShutdown();
   /// EDS removed `removed` from `cluster`: if the cluster sets removed_endpoint_drain_timeout,
   /// schedule Close 1001 for their live WebSockets. Any thread.
+  void appendControlPlaneStats(std::vector<stats::Stat>& out) const;
+  /// Binds node.metadata.wslb.metrics_listener (start-up; throws on failure).
+  void startMetricsListener(const config::MetricsListener& metrics);
   void scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster,
                             std::vector<upstream::HostSharedPtr> removed);
 
   ServerOptions options_;
   std::unique_ptr<upstream::ClusterManager> clusters_;
   std::unique_ptr<xds::XdsManager> xds_;
+  std::shared_ptr<stats::PrometheusCollectable> metrics_collectable_;
+  std::unique_ptr<prometheus::Exposer> metrics_exposer_;
+  uint16_t metrics_port_ = 0;
   std::vector<std::shared_ptr<http::ListenerContext>> listeners_;
   std::vector<uint16_t> listener_ports_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -81,7 +103,11 @@ class Server {
   std::thread admin_thread_;
   std::thread control_thread_;
   boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer listener_drain_timer_;  ///< /drain_listeners?graceful (control thread).
+  const std::chrono::system_clock::time_point start_time_ = std::chrono::system_clock::now();
   std::atomic<ServerState> state_{ServerState::kInitializing};
+  std::atomic<bool> healthcheck_failed_{false};
+  std::atomic<bool> listeners_draining_{false};
   std::atomic<bool> shutdown_requested_{false};
 };
 

@@ -76,8 +76,8 @@ struct HcmStats {
     for (auto* c : {&downstream_cx_total, &downstream_cx_destroy, &downstream_cx_upgrades_total,
                     &downstream_cx_rx_bytes_total, &downstream_cx_tx_bytes_total,
                     &downstream_rq_total, &downstream_rq_ws_on_non_ws_route, &downstream_rq_1xx,
-                    &downstream_rq_2xx, &downstream_rq_3xx, &downstream_rq_4xx,
-                    &downstream_rq_5xx, &downstream_rq_idle_timeout}) {
+                    &downstream_rq_2xx, &downstream_rq_3xx, &downstream_rq_4xx, &downstream_rq_5xx,
+                    &downstream_rq_idle_timeout}) {
       c->store(0, std::memory_order_relaxed);
     }
     for (auto& c : upgrades) c.store(0, std::memory_order_relaxed);

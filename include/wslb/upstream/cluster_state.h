@@ -55,8 +55,8 @@ struct ClusterStats {
                     &upstream_cx_overflow, &upstream_cx_none_healthy, &upstream_rq_pending_total,
                     &upstream_rq_pending_overflow, &upstream_cx_destroy, &upstream_cx_destroy_local,
                     &upstream_cx_destroy_remote, &upstream_cx_rx_bytes_total,
-                    &upstream_cx_tx_bytes_total, &update_attempt, &update_success,
-                    &update_rejected, &update_failure, &update_empty, &init_fetch_timeout}) {
+                    &upstream_cx_tx_bytes_total, &update_attempt, &update_success, &update_rejected,
+                    &update_failure, &update_empty, &init_fetch_timeout}) {
       c->store(0, std::memory_order_relaxed);
     }
   }

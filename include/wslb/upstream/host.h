@@ -25,6 +25,14 @@ struct HostStats {
   std::atomic<uint64_t> tx_bytes{0};     ///< bytes written to the host.
   std::atomic<uint64_t> rx_messages{0};  ///< WebSocket data messages from the host.
   std::atomic<uint64_t> tx_messages{0};  ///< WebSocket data messages to the host.
+
+  /// Zeroes every counter (admin POST /reset_counters). Any thread.
+  void resetCounters() {
+    for (auto* c :
+         {&cx_total, &cx_connect_fail, &rx_bytes, &tx_bytes, &rx_messages, &tx_messages}) {
+      c->store(0, std::memory_order_relaxed);
+    }
+  }
 };
 
 /// A backend endpoint. Shared (shared_ptr) between host-set snapshots, so its live count survives

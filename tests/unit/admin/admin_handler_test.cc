@@ -61,7 +61,9 @@ TEST(AdminHandler, QuitNeedsPost) {
   AdminContext ctx;
   ctx.clusters = &clusters;
   ctx.quit = [&] { ++quits; };
-  EXPECT_EQ(get(ctx, "/quitquitquit").result_int(), 400u);
+  const auto res = get(ctx, "/quitquitquit");
+  EXPECT_EQ(res.result_int(), 405u);
+  EXPECT_EQ(res.body(), "Method GET not allowed, POST required.");
   EXPECT_EQ(quits, 0);
   EXPECT_EQ(get(ctx, "/quitquitquit", bhttp::verb::post).result_int(), 200u);
   EXPECT_EQ(quits, 1);

@@ -60,6 +60,41 @@ TEST(BootstrapTest, AdminErrors) {
                           "(supported: TCP)"));
 }
 
+TEST(BootstrapTest, MetricsListenerFromNodeMetadata) {
+  LoadResult r = loadBootstrapFromString(R"(
+node:
+  id: a
+  metadata:
+    istio: {labels: {app: x}}
+    wslb:
+      metrics_listener:
+        address: {socket_address: {address: 127.0.0.1, port_value: 9902}}
+        path: /prom
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_THAT(warningsOf(r), ::testing::IsEmpty());
+  ASSERT_TRUE(r.bootstrap->metrics_listener.has_value());
+  EXPECT_EQ(r.bootstrap->metrics_listener->address.port, 9902u);
+  EXPECT_EQ(r.bootstrap->metrics_listener->path, "/prom");
+
+  LoadResult defaults = loadBootstrapFromString(
+      "node: {metadata: {wslb: {metrics_listener: {address: {socket_address: "
+      "{address: 127.0.0.1, port_value: 0}}}}}}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.bootstrap->metrics_listener->path, "/metrics");
+  EXPECT_FALSE(loadBootstrapFromString("node: {id: a}").bootstrap->metrics_listener.has_value());
+}
+
+TEST(BootstrapTest, MetricsListenerErrorsHaveTheirPath) {
+  EXPECT_THAT(errorsOf(loadBootstrapFromString(
+                  "node: {metadata: {wslb: {metrics_listener: {path: metrics}}}}")),
+              ElementsAre("node.metadata.wslb.metrics_listener.address: required field is missing",
+                          "node.metadata.wslb.metrics_listener.path: must start with '/'"));
+  EXPECT_THAT(
+      warningsOf(loadBootstrapFromString("node: {metadata: {wslb: {metrics_listner: {}}}}")),
+      ElementsAre("node.metadata.wslb.metrics_listner: unknown key; ignored"));
+}
+
 TEST(BootstrapTest, HarmlessEnvoyKeysAreWarnings) {
   LoadResult r = loadBootstrapFromString(R"(
 node: { id: a, locality: { zone: z }, metadata: { k: v } }
@@ -72,7 +107,6 @@ overload_manager: {}
 )");
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
   EXPECT_THAT(warningsOf(r), ElementsAre("node.locality: not supported by wslb; ignored",
-                                         "node.metadata: not supported by wslb; ignored",
                                          "admin.access_log_path: not supported by wslb; ignored",
                                          "admin.access_log: not supported by wslb; ignored",
                                          "layered_runtime: not supported by wslb; ignored",
