@@ -191,7 +191,7 @@ cat <<EOF
    node -e 'const W=require("$WS_MODULE"); for(let i=0;i<30;i++){const ws=new W("ws://127.0.0.1:$LISTENER_PORT/");
      ws.on("upgrade",r=>console.log(i,r.headers["x-backend-id"]))}'
 
- Connections per pod:
+ Connections per pod (live, in a browser): http://127.0.0.1:$ADMIN_PORT/
    curl -s 127.0.0.1:$ADMIN_PORT/clusters | grep cx_active
    curl -s 127.0.0.1:$ADMIN_PORT/stats/prometheus | grep endpoint_cx_active
    curl -s 127.0.0.1:9001/stats; curl -s 127.0.0.1:9002/stats; curl -s 127.0.0.1:9003/stats
