@@ -508,9 +508,9 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
       options.access_log = listener_->access_log.get();
       options.log_record = std::move(log_record_);
     }
-    auto relay = std::make_shared<relay::Relay>(std::move(client_), std::move(*upstream_socket_),
-                                                std::move(up.slot), route.cluster, stats_,
-                                                std::move(downstream_active_), tracker_, std::move(options));
+    auto relay = std::make_shared<relay::Relay>(
+        std::move(client_), std::move(*upstream_socket_), std::move(up.slot), route.cluster, stats_,
+        std::move(downstream_active_), tracker_, std::move(options));
     upstream_socket_.reset();
     handed_off_ = true;
     relay->start(to_upstream, to_client);

@@ -59,14 +59,17 @@ TEST(WebSocketStatsTest, OutcomesOfEveryKindAreCounted) {
   EXPECT_EQ(stat(wslb, kUpgrades + "pending_timeout"), 1u);
   EXPECT_EQ(stat(wslb, kUpgrades + "bad_request"), 1u);
   EXPECT_EQ(stat(wslb, kUpgrades + "overflow"), 0u);
-  EXPECT_EQ(promValue(wslb, "envoy_http_websocket_upgrades{envoy_http_conn_manager_prefix="
-                            "\"ingress_ws\",outcome=\"established\"}"),
+  EXPECT_EQ(promValue(wslb,
+                      "envoy_http_websocket_upgrades{envoy_http_conn_manager_prefix="
+                      "\"ingress_ws\",outcome=\"established\"}"),
             1);
-  EXPECT_EQ(promValue(wslb, "envoy_http_websocket_handshake_ms_count{envoy_http_conn_manager_"
-                            "prefix=\"ingress_ws\"}"),
+  EXPECT_EQ(promValue(wslb,
+                      "envoy_http_websocket_handshake_ms_count{envoy_http_conn_manager_"
+                      "prefix=\"ingress_ws\"}"),
             1);
-  EXPECT_EQ(promValue(wslb, "envoy_cluster_upstream_cx_connect_ms_count{envoy_cluster_name="
-                            "\"backend\"}"),
+  EXPECT_EQ(promValue(wslb,
+                      "envoy_cluster_upstream_cx_connect_ms_count{envoy_cluster_name="
+                      "\"backend\"}"),
             1);
 }
 
@@ -143,11 +146,13 @@ TEST(WebSocketStatsTest, CloseCodesAndWhoClosedFirst) {
   ASSERT_TRUE(waitFor([&] { return stat(wslb, "cluster.backend.upstream_cx_destroy") == 3; }));
   EXPECT_EQ(stat(wslb, "cluster.backend.upstream_cx_destroy_local"), local_before);
   EXPECT_GE(stat(wslb, "cluster.backend.upstream_cx_destroy_remote"), 1u);
-  EXPECT_EQ(promValue(wslb, "envoy_http_websocket_duration_ms_count{envoy_http_conn_manager_"
-                            "prefix=\"ingress_ws\"}"),
+  EXPECT_EQ(promValue(wslb,
+                      "envoy_http_websocket_duration_ms_count{envoy_http_conn_manager_"
+                      "prefix=\"ingress_ws\"}"),
             3);
-  EXPECT_EQ(promValue(wslb, "envoy_cluster_upstream_cx_length_ms_count{envoy_cluster_name="
-                            "\"backend\"}"),
+  EXPECT_EQ(promValue(wslb,
+                      "envoy_cluster_upstream_cx_length_ms_count{envoy_cluster_name="
+                      "\"backend\"}"),
             3);
 }
 

@@ -74,7 +74,7 @@ struct ApiConfigSource {
   /// grpc_services[0].envoy_grpc.cluster_name (gRPC) or cluster_names[0] (REST): a static
   /// cluster holding the control plane's address(es).
   std::string cluster_name;
-  Duration refresh_delay{0};      ///< REST poll period (required for REST).
+  Duration refresh_delay{0};       ///< REST poll period (required for REST).
   Duration request_timeout{1000};  ///< REST request timeout (Envoy default 1 s).
   /// envoy_grpc.retry_policy.retry_back_off: reconnect backoff (Envoy defaults 500 ms, 30 s).
   Duration retry_base_interval{500};
@@ -93,8 +93,8 @@ struct ConfigSource {
     kPath,  ///< path_config_source, or the older `path`.
   };
   Kind kind = Kind::kNone;
-  ApiConfigSource api;          ///< kApi only.
-  std::string path;             ///< kPath: the file holding a DiscoveryResponse.
+  ApiConfigSource api;            ///< kApi only.
+  std::string path;               ///< kPath: the file holding a DiscoveryResponse.
   std::string watched_directory;  ///< kPath: path_config_source.watched_directory.path, if set.
   /// initial_fetch_timeout: how long start-up waits for the first assignment (0 = forever).
   Duration initial_fetch_timeout{15000};

@@ -106,8 +106,8 @@ TEST(CollectHcmTest, UpgradeOutcomesCloseCodesAndHistograms) {
   ASSERT_NE(established, nullptr);
   EXPECT_EQ(established->value, 2u);
   EXPECT_EQ(established->tag_extracted_name, "http.websocket.upgrades");
-  EXPECT_EQ(established->tags, (Tags{{"envoy_http_conn_manager_prefix", "ingress"},
-                                     {"outcome", "established"}}));
+  EXPECT_EQ(established->tags,
+            (Tags{{"envoy_http_conn_manager_prefix", "ingress"}, {"outcome", "established"}}));
   EXPECT_EQ(find(out, "http.ingress.websocket.upgrades.pending_timeout")->value, 1u);
   EXPECT_EQ(find(out, "http.ingress.websocket.upgrades.overflow")->value, 0u);  // always there
   EXPECT_EQ(find(out, "http.ingress.websocket.closes.client.1000")->value, 3u);

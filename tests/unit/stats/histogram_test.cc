@@ -17,11 +17,11 @@ TEST(HistogramTest, BucketsAreCumulativeWithEnvoysBounds) {
   EXPECT_EQ(s->count, 6u);
   EXPECT_DOUBLE_EQ(s->sum, 0.2 + 0.5 + 3 + 7 + 120 + 5000000);
   ASSERT_EQ(s->bounds.size(), kDefaultBuckets.size());
-  EXPECT_EQ(s->cumulative[0], 2u);  // <= 0.5
-  EXPECT_EQ(s->cumulative[1], 2u);  // <= 1
-  EXPECT_EQ(s->cumulative[2], 3u);  // <= 5
-  EXPECT_EQ(s->cumulative[3], 4u);  // <= 10
-  EXPECT_EQ(s->cumulative[7], 5u);  // <= 250
+  EXPECT_EQ(s->cumulative[0], 2u);      // <= 0.5
+  EXPECT_EQ(s->cumulative[1], 2u);      // <= 1
+  EXPECT_EQ(s->cumulative[2], 3u);      // <= 5
+  EXPECT_EQ(s->cumulative[3], 4u);      // <= 10
+  EXPECT_EQ(s->cumulative[7], 5u);      // <= 250
   EXPECT_EQ(s->cumulative.back(), 5u);  // 5,000,000 is above the last bound: only in count
   h.reset();
   EXPECT_EQ(h.snapshot()->count, 0u);
@@ -59,7 +59,8 @@ TEST(HistogramTest, RenderedAsEnvoyTextAndPrometheusHistogram) {
                      Tags{{"envoy_cluster_name", "c"}}, StatType::kHistogram, 0,
                      Histogram().snapshot());
   const std::string text = renderText(stats);
-  EXPECT_THAT(text, ::testing::HasSubstr("cluster.c.upstream_cx_connect_ms: P0(1,1) P25(3,3) P50(5,5)"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr("cluster.c.upstream_cx_connect_ms: P0(1,1) P25(3,3) P50(5,5)"));
   EXPECT_THAT(text, ::testing::HasSubstr("cluster.c.upstream_cx_length_ms: No recorded values"));
   const std::string prom = renderPrometheus(stats);
   EXPECT_THAT(prom, ::testing::HasSubstr("# TYPE envoy_cluster_upstream_cx_connect_ms histogram"));
