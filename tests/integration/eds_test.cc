@@ -73,12 +73,6 @@ static_resources:
          path + "}}}\n" + cluster_metadata;
 }
 
-uint64_t statValue(InProcessWslb& wslb, const std::string& name) {
-  const std::string body = wslb.admin("/stats?filter=^" + name + "$");
-  const size_t colon = body.find(": ");
-  return colon == std::string::npos ? UINT64_MAX : std::stoull(body.substr(colon + 2));
-}
-
 TEST(EdsTest, TenThousandEndpointUpdatesDoNotDisturbLiveRelays) {
   auto backends = startEchoBackends(1);
   const uint16_t backend = backends[0]->port();
@@ -86,7 +80,7 @@ TEST(EdsTest, TenThousandEndpointUpdatesDoNotDisturbLiveRelays) {
   const std::string path = dir + "/eds.yaml";
   writeFile(path, edsFile("1", {backend}));
   InProcessWslb wslb(edsConfig(path));
-  ASSERT_TRUE(waitFor([&] { return statValue(wslb, "cluster.pods.membership_total") == 1; }));
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 1; }));
 
   constexpr int kClients = 8;
   std::vector<std::unique_ptr<WsClient>> clients;
@@ -119,25 +113,24 @@ TEST(EdsTest, TenThousandEndpointUpdatesDoNotDisturbLiveRelays) {
   });
   for (int round = 0; round < 3; ++round) {
     replaceFile(path, edsFile(std::to_string(2 * round + 2), {backend}, 10000));
-    EXPECT_TRUE(waitFor([&] { return statValue(wslb, "cluster.pods.membership_total") == 10001; }));
+    EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 10001; }));
     replaceFile(path, edsFile(std::to_string(2 * round + 3), {backend}));
-    EXPECT_TRUE(waitFor([&] { return statValue(wslb, "cluster.pods.membership_total") == 1; }));
+    EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 1; }));
   }
   const uint64_t before = echoes;
   EXPECT_TRUE(waitFor([&] { return echoes > before + 100; }));  // still flowing afterwards
   stop = true;
   pinger.join();
   EXPECT_EQ(failure, "");
-  EXPECT_EQ(statValue(wslb, "cluster.pods.update_success"), 7u);
+  EXPECT_EQ(wslb.stat("cluster.pods.update_success"), 7u);
   // A generous bound: an update that stalled workers would show as a multi-second echo.
   EXPECT_LT(slowest_us.load(), 2000000) << "slowest echo during updates";
   std::printf("slowest echo while 10,000-endpoint updates applied: %lld us\n",
               static_cast<long long>(slowest_us.load()));
   // The backend's connections were never touched and its count never reset.
   EXPECT_EQ(backends[0]->active(), static_cast<uint64_t>(kClients));
-  EXPECT_EQ(
-      statValue(wslb, "cluster.pods.endpoint.127.0.0.1_" + std::to_string(backend) + ".cx_active"),
-      static_cast<uint64_t>(kClients));
+  EXPECT_EQ(wslb.stat("cluster.pods.endpoint.127.0.0.1_" + std::to_string(backend) + ".cx_active"),
+            static_cast<uint64_t>(kClients));
   for (auto& client : clients) client->close(1000);
   EXPECT_TRUE(activeBecomes(*backends[0], 0));
 }
@@ -235,7 +228,7 @@ TEST(EdsTest, RemovedEndpointIsClosedWith1001AtFrameBoundariesBothWays) {
       filter_metadata:
         wslb: {removed_endpoint_drain_timeout: 0s}
 )"));
-  ASSERT_TRUE(waitFor([&] { return statValue(wslb, "cluster.pods.membership_total") == 1; }));
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 1; }));
 
   asio::io_context io;
   tcp::socket client(io);
@@ -273,7 +266,7 @@ TEST(EdsTest, RemovedEndpointIsClosedWith1001AtFrameBoundariesBothWays) {
   // The client closes too (after the backend's Close reply, which wslb does not forward); the
   // relay ends and the slot is released.
   client.close();
-  EXPECT_TRUE(waitFor([&] { return statValue(wslb, "cluster.pods.upstream_cx_active") == 0; }));
+  EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.upstream_cx_active") == 0; }));
 }
 
 }  // namespace

@@ -9,14 +9,6 @@
 namespace wslb::test {
 namespace {
 
-// The value of one stat (UINT64_MAX if absent; the sample count for a histogram's Prometheus
-// _count line is read with promValue()).
-uint64_t stat(InProcessWslb& wslb, const std::string& name) {
-  const std::string body = wslb.admin("/stats?filter=^" + name + "$");
-  const size_t colon = body.find(": ");
-  return colon == std::string::npos ? UINT64_MAX : std::stoull(body.substr(colon + 2));
-}
-
 // A sample of the Prometheus exposition, e.g. `envoy_x_count{labels}`; -1 if absent.
 double promValue(InProcessWslb& wslb, const std::string& series) {
   const std::string body = wslb.admin("/stats/prometheus");
@@ -54,11 +46,11 @@ TEST(WebSocketStatsTest, OutcomesOfEveryKindAreCounted) {
                        "Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .status,
             400u);
-  EXPECT_EQ(stat(wslb, kUpgrades + "established"), 1u);
-  EXPECT_EQ(stat(wslb, kUpgrades + "no_route"), 1u);
-  EXPECT_EQ(stat(wslb, kUpgrades + "pending_timeout"), 1u);
-  EXPECT_EQ(stat(wslb, kUpgrades + "bad_request"), 1u);
-  EXPECT_EQ(stat(wslb, kUpgrades + "overflow"), 0u);
+  EXPECT_EQ(wslb.stat(kUpgrades + "established"), 1u);
+  EXPECT_EQ(wslb.stat(kUpgrades + "no_route"), 1u);
+  EXPECT_EQ(wslb.stat(kUpgrades + "pending_timeout"), 1u);
+  EXPECT_EQ(wslb.stat(kUpgrades + "bad_request"), 1u);
+  EXPECT_EQ(wslb.stat(kUpgrades + "overflow"), 0u);
   EXPECT_EQ(promValue(wslb,
                       "envoy_http_websocket_upgrades{envoy_http_conn_manager_prefix="
                       "\"ingress_ws\",outcome=\"established\"}"),
@@ -83,7 +75,7 @@ TEST(WebSocketStatsTest, BackendFailuresHaveTheirOwnOutcomes) {
     spec.ports = {rejecting.port()};
     InProcessWslb wslb(makeConfig(spec));
     EXPECT_EQ(rawRequest(wslb.port(), upgradeRequest("/")).status, 403u);
-    EXPECT_EQ(stat(wslb, kUpgrades + "upstream_non_101"), 1u);
+    EXPECT_EQ(wslb.stat(kUpgrades + "upstream_non_101"), 1u);
   }
   {
     ConfigSpec spec;
@@ -91,7 +83,7 @@ TEST(WebSocketStatsTest, BackendFailuresHaveTheirOwnOutcomes) {
     spec.max_retries = 0;
     InProcessWslb wslb(makeConfig(spec));
     EXPECT_EQ(rawRequest(wslb.port(), upgradeRequest("/")).status, 503u);
-    EXPECT_EQ(stat(wslb, kUpgrades + "upstream_connect_fail"), 1u);
+    EXPECT_EQ(wslb.stat(kUpgrades + "upstream_connect_fail"), 1u);
   }
   {
     auto backends = startEchoBackends(1);
@@ -101,7 +93,7 @@ TEST(WebSocketStatsTest, BackendFailuresHaveTheirOwnOutcomes) {
     InProcessWslb wslb(makeConfig(spec));
     WsClient first(wslb.port());
     EXPECT_EQ(rawRequest(wslb.port(), upgradeRequest("/")).status, 503u);
-    EXPECT_EQ(stat(wslb, kUpgrades + "overflow"), 1u);
+    EXPECT_EQ(wslb.stat(kUpgrades + "overflow"), 1u);
   }
 }
 
@@ -116,19 +108,19 @@ TEST(WebSocketStatsTest, CloseCodesAndWhoClosedFirst) {
     ASSERT_EQ(client.receive(), "hello");
     EXPECT_EQ(client.close(4001), 4001);  // the echo backend answers with the same code
   }
-  ASSERT_TRUE(waitFor([&] { return stat(wslb, "cluster.backend.upstream_cx_destroy") == 1; }));
-  EXPECT_EQ(stat(wslb, "http.ingress_ws.websocket.closes.client.4xxx"), 1u);
-  EXPECT_EQ(stat(wslb, "http.ingress_ws.websocket.closes.upstream.4xxx"), 1u);
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_destroy") == 1; }));
+  EXPECT_EQ(wslb.stat("http.ingress_ws.websocket.closes.client.4xxx"), 1u);
+  EXPECT_EQ(wslb.stat("http.ingress_ws.websocket.closes.upstream.4xxx"), 1u);
   {
     WsClient client(wslb.port());
     client.abort();  // the client resets: wslb ends the backend side (local)
   }
-  ASSERT_TRUE(waitFor([&] { return stat(wslb, "cluster.backend.upstream_cx_destroy") == 2; }));
-  EXPECT_EQ(stat(wslb, "http.ingress_ws.websocket.closes.client.none"), 1u);
-  EXPECT_EQ(stat(wslb, "cluster.backend.upstream_cx_destroy_local") +
-                stat(wslb, "cluster.backend.upstream_cx_destroy_remote"),
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_destroy") == 2; }));
+  EXPECT_EQ(wslb.stat("http.ingress_ws.websocket.closes.client.none"), 1u);
+  EXPECT_EQ(wslb.stat("cluster.backend.upstream_cx_destroy_local") +
+                wslb.stat("cluster.backend.upstream_cx_destroy_remote"),
             2u);
-  const uint64_t local_before = stat(wslb, "cluster.backend.upstream_cx_destroy_local");
+  const uint64_t local_before = wslb.stat("cluster.backend.upstream_cx_destroy_local");
   EXPECT_GE(local_before, 1u);
   {
     WsClient client(wslb.port());
@@ -143,9 +135,9 @@ TEST(WebSocketStatsTest, CloseCodesAndWhoClosedFirst) {
     }
     EXPECT_TRUE(ended);
   }
-  ASSERT_TRUE(waitFor([&] { return stat(wslb, "cluster.backend.upstream_cx_destroy") == 3; }));
-  EXPECT_EQ(stat(wslb, "cluster.backend.upstream_cx_destroy_local"), local_before);
-  EXPECT_GE(stat(wslb, "cluster.backend.upstream_cx_destroy_remote"), 1u);
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_destroy") == 3; }));
+  EXPECT_EQ(wslb.stat("cluster.backend.upstream_cx_destroy_local"), local_before);
+  EXPECT_GE(wslb.stat("cluster.backend.upstream_cx_destroy_remote"), 1u);
   EXPECT_EQ(promValue(wslb,
                       "envoy_http_websocket_duration_ms_count{envoy_http_conn_manager_"
                       "prefix=\"ingress_ws\"}"),

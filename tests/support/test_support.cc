@@ -155,6 +155,12 @@ InProcessWslb::~InProcessWslb() {
   server_->wait();
 }
 
+uint64_t InProcessWslb::stat(const std::string& name) {
+  const std::string body = admin("/stats?filter=^" + name + "$");
+  const size_t colon = body.find(": ");
+  return colon == std::string::npos ? UINT64_MAX : std::stoull(body.substr(colon + 2));
+}
+
 std::string InProcessWslb::admin(const std::string& target, const std::string& method,
                                  unsigned* status) {
   auto r = rawRequest(adminPort(), method + " " + target +

@@ -53,6 +53,8 @@ class InProcessWslb {
   /// GET (or POST) on the admin listener; returns the body (status in *status if given).
   std::string admin(const std::string& target, const std::string& method = "GET",
                     unsigned* status = nullptr);
+  /// The value of one counter or gauge in /stats (its exact flat name); UINT64_MAX if absent.
+  uint64_t stat(const std::string& name);
 
  private:
   std::unique_ptr<server::Server> server_;
