@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential cmake pkg-config git ccache
-  libboost1.81-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
+  libboost1.81-dev libssl-dev libyaml-cpp-dev libyaml-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev

@@ -71,8 +71,11 @@ TEST(DiscoveryFileTest, JsonBinaryAndTextEncodings) {
 
 TEST(DiscoveryFileTest, ErrorsSayWhatIsWrong) {
   DiscoveryResponse response;
-  EXPECT_THAT(parseDiscoveryFile("eds.yaml", "resources: [", response),
-              ::testing::StartsWith("invalid YAML at line 1"));
+  // The unclosed flow sequence is found where the input ends.
+  EXPECT_THAT(parseDiscoveryFile("eds.yaml", "resources: [\n", response),
+              ::testing::StartsWith("invalid YAML at line 2, column 1: "));
+  EXPECT_THAT(parseDiscoveryFile("eds.yaml", "a: 1\n  b: 2\n", response),
+              ::testing::StartsWith("invalid YAML at line 2"));
   EXPECT_THAT(parseDiscoveryFile("eds.yaml", "version_info: [1, 2]", response),
               ::testing::StartsWith("invalid DiscoveryResponse:"));
   EXPECT_THAT(parseDiscoveryFile("eds.json", "{", response),
@@ -87,6 +90,39 @@ TEST(YamlToJsonTest, PlainScalarsAreTypedQuotedOnesAreStrings) {
   EXPECT_EQ(yamlToJson("{a: 1, b: '1', c: true, d: ~, e: x, f: -2.5e3, g: [\"y\", 01]}"),
             R"({"a":1,"b":"1","c":true,"d":null,"e":"x","f":-2.5e3,"g":["y","01"]})");
   EXPECT_EQ(yamlToJson("s: \"a\\\"b\\n\""), R"({"s":"a\"b\n"})");
+}
+
+TEST(YamlToJsonTest, BlockStylesNullsAndYaml11Words) {
+  EXPECT_EQ(yamlToJson("a:\n  - 1\n  - x: y\n    z:\nb: |\n  two\n  lines\nc: TRUE\nd: Null\n"),
+            R"({"a":[1,{"x":"y","z":null}],"b":"two\nlines\n","c":true,"d":null})");
+  EXPECT_EQ(yamlToJson("n: [0, -0, 1.5, 1e3, 1., .5, 0x1f, 1_000, +1]"),
+            R"({"n":[0,-0,1.5,1e3,"1.",".5","0x1f","1_000","+1"]})");
+  EXPECT_EQ(yamlToJson(""), "null");
+  EXPECT_EQ(yamlToJson("{}"), "{}");
+  EXPECT_EQ(yamlToJson("- []\n- {}\n"), "[[],{}]");
+}
+
+TEST(YamlToJsonTest, AnchorsAndAliasesAreExpanded) {
+  EXPECT_EQ(yamlToJson("base: &b {port_value: 80, address: x}\nother: *b\nname: &n pod\n"
+                       "again: *n\nlist: [*n, *b]\n"),
+            R"({"base":{"port_value":80,"address":"x"},"other":{"port_value":80,"address":"x"},)"
+            R"("name":"pod","again":"pod","list":["pod",{"port_value":80,"address":"x"}]})");
+}
+
+TEST(YamlToJsonTest, OnlyTheFirstDocumentCounts) {
+  EXPECT_EQ(yamlToJson("a: 1\n---\nb: 2\n"), R"({"a":1})");
+}
+
+TEST(YamlToJsonTest, ErrorsNameLineAndColumn) {
+  try {
+    yamlToJson("a: 1\nb: [1, 2\n");
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid YAML at line 3"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(yamlToJson("a: *missing\n"), std::runtime_error);
+  EXPECT_THROW(yamlToJson("? [1, 2]\n: v\n"), std::runtime_error);  // a collection as a key
+  EXPECT_THROW(yamlToJson("a: \"unterminated\n"), std::runtime_error);
 }
 
 }  // namespace
