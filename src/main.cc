@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   unsigned concurrency = std::max(1u, std::thread::hardware_concurrency());
   unsigned drain_time_s = 600;
+  unsigned drain_window_s = 10;
   std::string service_node;
   std::string service_cluster;
   std::string admin_address_path;
@@ -70,12 +71,17 @@ int main(int argc, char** argv) {
                  "Accepted for compatibility; wslb has one log level (-l)");
   app.add_option("--concurrency", concurrency, "Number of worker threads (default: cores)");
   app.add_option("--drain-time-s", drain_time_s,
-                 "Seconds to wait for connections to finish on shutdown (default 600)");
+                 "Seconds open connections may go on after a drain begins (SIGTERM, "
+                 "/drain_listeners) before they get WebSocket Close 1001 (default 600)");
+  app.add_option("--drain-window-s", drain_window_s,
+                 "With --drain-strategy gradual: seconds over which those Close frames are "
+                 "spread (default 10)");
   app.add_option("--service-node", service_node, "Overrides node.id");
   app.add_option("--service-cluster", service_cluster, "Overrides node.cluster");
   app.add_option("--admin-address-path", admin_address_path,
                  "Write the admin address (ip:port) to this file");
-  app.add_option("--drain-strategy", drain_strategy, "gradual | immediate")
+  app.add_option("--drain-strategy", drain_strategy,
+                 "gradual (Close frames spread over --drain-window-s) | immediate")
       ->check(CLI::IsMember({"gradual", "immediate"}));
   app.add_flag("--disable-hot-restart", disable_hot_restart,
                "Accepted for compatibility (wslb has no hot restart)");
@@ -139,6 +145,9 @@ int main(int argc, char** argv) {
   if (!service_cluster.empty()) options.bootstrap.node.cluster = service_cluster;
   options.concurrency = std::max(1u, concurrency);
   options.drain_time = std::chrono::seconds(drain_time_s);
+  options.drain_window = std::chrono::seconds(drain_window_s);
+  options.drain_strategy = drain_strategy == "immediate" ? wslb::server::DrainStrategy::kImmediate
+                                                         : wslb::server::DrainStrategy::kGradual;
   options.admin_address_path = admin_address_path;
   auto& cli = options.command_line;
   cli.base_id = base_id;

@@ -175,33 +175,6 @@ std::string Server::readinessState() const {
   return toString(state);
 }
 
-void Server::drainListeners(const admin::DrainListenersOptions& options) {
-  listeners_draining_ = true;
-  if (options.skip_exit) {
-    spdlog::info("[main] drain_listeners: readiness fails; listeners keep accepting (skip_exit)");
-    return;
-  }
-  if (!options.graceful) {
-    spdlog::info("[main] drain_listeners: no new connections; {} open ones go on",
-                 activeDownstreamConnections());
-    for (auto& w : workers_) w->stopAccepting();
-    return;
-  }
-  // Graceful (Envoy's): keep accepting for the drain time, so whatever balances over this
-  // server sees it fail readiness before new connections are refused.
-  asio::post(control_io_, [this] {
-    spdlog::info("[main] drain_listeners: listeners stop accepting in {} ms",
-                 options_.drain_time.count());
-    listener_drain_timer_.expires_after(options_.drain_time);
-    listener_drain_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || state_.load() == ServerState::kStopped) return;
-      spdlog::info("[main] drain_listeners: no new connections; {} open ones go on",
-                   activeDownstreamConnections());
-      for (auto& w : workers_) w->stopAccepting();
-    });
-  });
-}
-
 void Server::scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster,
                                   std::vector<upstream::HostSharedPtr> removed) {
   const config::Cluster& config = cluster->config();
@@ -267,30 +240,6 @@ int Server::run() {
   start();
   wait();
   return 0;
-}
-
-void Server::shutdown() {
-  if (shutdown_requested_.exchange(true)) return;
-  asio::post(control_io_, [this] { beginDrain(); });
-}
-
-void Server::beginDrain() {
-  state_ = ServerState::kDraining;
-  spdlog::info("[main] shutting down: no new connections; waiting up to {} ms for {} to finish",
-               options_.drain_time.count(), activeDownstreamConnections());
-  for (auto& w : workers_) w->stopAccepting();
-  checkDrained(std::chrono::steady_clock::now() + options_.drain_time);
-}
-
-void Server::checkDrained(std::chrono::steady_clock::time_point deadline) {
-  if (activeDownstreamConnections() <= 0 || std::chrono::steady_clock::now() >= deadline) {
-    finishShutdown();
-    return;
-  }
-  drain_timer_.expires_after(std::chrono::milliseconds(50));
-  drain_timer_.async_wait([this, deadline](const boost::system::error_code& ec) {
-    if (!ec) checkDrained(deadline);
-  });
 }
 
 void Server::finishShutdown() {

@@ -84,25 +84,33 @@ void Worker::goAwayHosts(std::vector<upstream::HostSharedPtr> hosts,
   asio::post(io_, [this, hosts = std::move(hosts), window, code] {
     std::vector<const upstream::Host*> targets;
     for (const auto& host : hosts) targets.push_back(host.get());
-    auto batch = std::make_shared<GoAwayBatch>(io_);
-    for (auto& connection : tracker_.connectionsTo(targets))
-      batch->connections.push_back(connection);
-    if (batch->connections.empty()) return;
-    batch->code = code;
-    // At most one timer tick per 10 ms; several connections per tick when the window is short.
-    constexpr std::chrono::milliseconds kMinTick{10};
-    const size_t count = batch->connections.size();
-    if (window.count() > 0) {
-      batch->tick = std::max(kMinTick, window / static_cast<int64_t>(count));
-      const auto ticks = static_cast<size_t>(std::max<int64_t>(1, window / batch->tick));
-      batch->per_tick = (count + ticks - 1) / ticks;
-    } else {
-      batch->per_tick = count;
-    }
-    spdlog::info("[worker {}] closing {} connection(s) with code {} over {} ms", index_, count,
-                 code, window.count());
-    goAwayNext(batch);
+    goAwaySpread(tracker_.connectionsTo(targets), window, code);
   });
+}
+
+void Worker::goAwayAll(std::chrono::milliseconds window, uint16_t code) {
+  asio::post(io_, [this, window, code] { goAwaySpread(tracker_.all(), window, code); });
+}
+
+void Worker::goAwaySpread(std::vector<std::shared_ptr<relay::Closable>> connections,
+                          std::chrono::milliseconds window, uint16_t code) {
+  if (connections.empty()) return;
+  auto batch = std::make_shared<GoAwayBatch>(io_);
+  for (auto& connection : connections) batch->connections.push_back(connection);
+  batch->code = code;
+  // At most one timer tick per 10 ms; several connections per tick when the window is short.
+  constexpr std::chrono::milliseconds kMinTick{10};
+  const size_t count = batch->connections.size();
+  if (window.count() > 0) {
+    batch->tick = std::max(kMinTick, window / static_cast<int64_t>(count));
+    const auto ticks = static_cast<size_t>(std::max<int64_t>(1, window / batch->tick));
+    batch->per_tick = (count + ticks - 1) / ticks;
+  } else {
+    batch->per_tick = count;
+  }
+  spdlog::info("[worker {}] closing {} connection(s) with code {} over {} ms", index_, count, code,
+               window.count());
+  goAwayNext(batch);
 }
 
 void Worker::goAwayNext(const std::shared_ptr<GoAwayBatch>& batch) {

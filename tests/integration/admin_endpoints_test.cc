@@ -175,7 +175,7 @@ TEST(AdminEndpoints, DrainListenersRefusesNewConnectionsWhileOpenOnesEcho) {
   ASSERT_TRUE(waitFor([&] { return connectRefused(lb.port()); }, 5s));
   EXPECT_THROW(WsClient{lb.port()}, std::exception);
 
-  // Open WebSockets go on: both directions, for as long as they like.
+  // Open WebSockets go on for the drain time (5 s here; drain_test.cc covers what follows).
   for (int i = 0; i < 3; ++i) {
     open1.sendText("after " + std::to_string(i));
     EXPECT_EQ(open1.receive(), "after " + std::to_string(i));
@@ -184,7 +184,7 @@ TEST(AdminEndpoints, DrainListenersRefusesNewConnectionsWhileOpenOnesEcho) {
   EXPECT_EQ(open2.receive().size(), 70000u);
   EXPECT_EQ(backends[0]->active() + backends[1]->active(), 2u);
   EXPECT_NE(statLine(lb, "http.ingress_ws.downstream_cx_active").find(": 2\n"), std::string::npos);
-  EXPECT_EQ(lb.server().state(), server::ServerState::kLive);  // no shutdown
+  EXPECT_EQ(lb.server().state(), server::ServerState::kDraining);
   // /healthcheck/ok does not make a drained server ready again.
   lb.admin("/healthcheck/ok", "POST", &status);
   lb.admin("/ready", "GET", &status);
@@ -208,8 +208,6 @@ TEST(AdminEndpoints, GracefulDrainKeepsAcceptingForTheDrainTime) {
   EXPECT_EQ(during.receive(), "accepted while draining");
   ASSERT_TRUE(waitFor([&] { return connectRefused(lb.port()); }, 15s));
   EXPECT_GE(std::chrono::steady_clock::now() - start, 4s);
-  during.sendText("still open");
-  EXPECT_EQ(during.receive(), "still open");
 }
 
 TEST(AdminEndpoints, ResetCountersZeroesCountersButNotActiveConnections) {

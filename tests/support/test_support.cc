@@ -134,7 +134,10 @@ std::string makeConfig(const ConfigSpec& spec) {
   return y.str();
 }
 
-InProcessWslb::InProcessWslb(const std::string& yaml, unsigned concurrency) {
+InProcessWslb::InProcessWslb(const std::string& yaml, unsigned concurrency)
+    : InProcessWslb(yaml, concurrency, Drain{}) {}
+
+InProcessWslb::InProcessWslb(const std::string& yaml, unsigned concurrency, const Drain& drain) {
   auto result = config::loadBootstrapFromString(yaml);
   if (!result.ok()) {
     std::string all;
@@ -144,7 +147,10 @@ InProcessWslb::InProcessWslb(const std::string& yaml, unsigned concurrency) {
   server::ServerOptions options;
   options.bootstrap = std::move(*result.bootstrap);
   options.concurrency = concurrency;
-  options.drain_time = std::chrono::seconds(5);
+  options.drain_time = drain.time;
+  options.drain_window = drain.window;
+  options.close_grace = drain.close_grace;
+  options.drain_strategy = drain.strategy;
   options.handle_signals = false;
   server_ = std::make_unique<server::Server>(std::move(options));
   server_->start();

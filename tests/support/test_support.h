@@ -45,7 +45,15 @@ std::string makeConfig(const ConfigSpec& spec);
 /// wslb running in this process with its own threads, on ephemeral ports.
 class InProcessWslb {
  public:
+  /// How the server drains when the test ends or asks for it (see server::ServerOptions).
+  struct Drain {
+    std::chrono::milliseconds time{std::chrono::seconds(5)};
+    std::chrono::milliseconds window{0};
+    std::chrono::milliseconds close_grace{std::chrono::seconds(1)};
+    server::DrainStrategy strategy = server::DrainStrategy::kGradual;
+  };
   explicit InProcessWslb(const std::string& yaml, unsigned concurrency = 2);
+  InProcessWslb(const std::string& yaml, unsigned concurrency, const Drain& drain);
   ~InProcessWslb();
   uint16_t port() const { return server_->listenerPort(0); }
   uint16_t adminPort() const { return server_->adminPort(); }

@@ -58,6 +58,15 @@ class ConnectionTracker {
     }
     return out;
   }
+  /// Every live entry.
+  std::vector<std::shared_ptr<Closable>> all() const {
+    std::vector<std::shared_ptr<Closable>> out;
+    out.reserve(entries_.size());
+    for (const auto& entry : entries_) {
+      if (auto c = entry.lock()) out.push_back(std::move(c));
+    }
+    return out;
+  }
   /// Calls closeNow() on every live entry.
   void closeAll() {
     for (auto it = entries_.begin(); it != entries_.end();) {

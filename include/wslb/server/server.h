@@ -20,12 +20,28 @@
 
 #include <prometheus/exposer.h>
 
+#include <functional>
+
 namespace wslb::server {
+
+/// --drain-strategy: how the WebSockets still open when the drain time ends are closed.
+enum class DrainStrategy {
+  kGradual,    ///< Close 1001 spread evenly over drain_window.
+  kImmediate,  ///< Close 1001 to all of them at once.
+};
 
 struct ServerOptions {
   config::Bootstrap bootstrap;
-  unsigned concurrency = 1;                      ///< worker threads (>= 1).
-  std::chrono::milliseconds drain_time{600000};  ///< --drain-time-s (Envoy default 600 s).
+  unsigned concurrency = 1;  ///< worker threads (>= 1).
+  /// --drain-time-s (Envoy default 600 s): how long open connections may go on after a drain
+  /// begins before wslb closes them.
+  std::chrono::milliseconds drain_time{600000};
+  DrainStrategy drain_strategy = DrainStrategy::kGradual;
+  /// --drain-window-s: with kGradual, the span over which the Close frames are sent.
+  std::chrono::milliseconds drain_window{10000};
+  /// After the last Close went out: how long peers have to answer it before what is left is
+  /// closed and the process exits.
+  std::chrono::milliseconds close_grace{5000};
   std::string admin_address_path;                ///< --admin-address-path: write "ip:port" here.
   bool handle_signals = true;                    ///< SIGTERM/SIGINT start a drain.
   admin::CommandLineOptions command_line;        ///< what /server_info reports (main fills it).
@@ -45,8 +61,10 @@ class Server {
   int run();
   /// Starts workers and admin and returns (tests); pair with shutdown() + wait().
   void start();
-  /// Begins a graceful shutdown: stop accepting, wait up to drain_time for connections to end,
-  /// close what is left, stop. Any thread; idempotent.
+  /// Begins the drain (SIGTERM, POST /quitquitquit): stop accepting now; let open connections go
+  /// on for up to drain_time; then send WebSocket Close 1001 at frame boundaries to those still
+  /// open (spread over drain_window with kGradual) and close plain HTTP ones; stop once every
+  /// connection has ended, or close_grace after the last Close. Any thread; idempotent.
   void shutdown();
   /// Blocks until the server has stopped (after start()).
   void wait();
@@ -59,9 +77,9 @@ class Server {
   /// POST /healthcheck/fail (true) and /healthcheck/ok (false): only readiness changes; the
   /// listeners keep accepting. Any thread.
   void setHealthcheckFailed(bool failed) { healthcheck_failed_ = failed; }
-  /// POST /drain_listeners: readiness fails at once; every listener stops accepting now, or
-  /// after drain_time with `graceful`, or never with `skip_exit`. Open connections go on.
-  /// Any thread; does not block.
+  /// POST /drain_listeners: readiness fails at once. With `skip_exit` nothing else changes.
+  /// Otherwise the drain of shutdown() runs, except that with `graceful` the listeners keep
+  /// accepting until drain_time ends. Any thread; does not block.
   void drainListeners(const admin::DrainListenersOptions& options);
   uint16_t listenerPort(size_t index) const { return listener_ports_.at(index); }
   uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
@@ -77,8 +95,15 @@ class Server {
   int64_t activeDownstreamConnections() const;
 
  private:
-  void beginDrain();
-  void checkDrained(std::chrono::steady_clock::time_point deadline);
+  // The drain sequence (src/server/drain.cc); control thread except requestDrain().
+  void requestDrain(bool keep_accepting);
+  void beginDrain(bool keep_accepting);
+  void stopAccepting();
+  /// Polls until every connection has ended (then stops) or `deadline`, then runs `then`.
+  void waitForConnections(std::chrono::steady_clock::time_point deadline,
+                          std::function<void()> then);
+  void closeRemaining();
+
   void finishShutdown();
   /// EDS removed `removed` from `cluster`: if the cluster sets removed_endpoint_drain_timeout,
   /// schedule Close 1001 for their live WebSockets. Any thread.
@@ -109,6 +134,7 @@ class Server {
   std::atomic<bool> healthcheck_failed_{false};
   std::atomic<bool> listeners_draining_{false};
   std::atomic<bool> shutdown_requested_{false};
+  bool accepting_ = true;  ///< control thread: the listeners have not been stopped yet.
 };
 
 }  // namespace wslb::server

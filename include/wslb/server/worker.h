@@ -38,6 +38,9 @@ class Worker {
   /// clients do not reconnect in one burst. Any thread; the hosts are kept alive meanwhile.
   void goAwayHosts(std::vector<upstream::HostSharedPtr> hosts, std::chrono::milliseconds window,
                    uint16_t code);
+  /// The same for every connection of this worker (the drain): upgraded ones get Close `code`,
+  /// the others are closed. Any thread.
+  void goAwayAll(std::chrono::milliseconds window, uint16_t code);
   /// Stops the loop and joins the thread. Any thread but the worker's.
   void stop();
 
@@ -45,6 +48,9 @@ class Worker {
   struct AcceptorState;
   void accept(const std::shared_ptr<AcceptorState>& a);
   struct GoAwayBatch;
+  /// Worker thread: starts sending Close `code` to `connections`, spread over `window`.
+  void goAwaySpread(std::vector<std::shared_ptr<relay::Closable>> connections,
+                    std::chrono::milliseconds window, uint16_t code);
   void goAwayNext(const std::shared_ptr<GoAwayBatch>& batch);
 
   // Order matters for destruction: acceptors before the io_context they use; the tracker after
