@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
-  python3 python3-websockets curl
+  python3 python3-websockets curl openssl
   chromium
   prometheus haproxy nginx-light
 )
