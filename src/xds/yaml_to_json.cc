@@ -1,6 +1,11 @@
 // YAML → JSON for file-based EDS, streamed from libyaml's parser events: no document tree is
 // built, which makes a 10,000-endpoint file several times faster to read than through yaml-cpp.
+// libyaml follows the YAML spec to the letter; yaml-cpp (which Envoy uses) accepts a few things
+// the spec does not, such as a block mapping value on the next line at the key's own
+// indentation. A file libyaml refuses is therefore read again through yaml-cpp, so every file
+// Envoy accepts is accepted here too.
 
+#include <yaml-cpp/yaml.h>
 #include <yaml.h>
 
 #include <boost/json.hpp>
@@ -61,6 +66,64 @@ void appendScalar(std::string& out, std::string_view text, bool plain) {
   } else {
     appendJsonString(out, text);
   }
+}
+
+// The yaml-cpp way: a document tree, then JSON from it.
+void appendNode(std::string& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      out += "null";
+      return;
+    case YAML::NodeType::Scalar:
+      appendScalar(out, node.Scalar(), node.Tag() != "!");
+      return;
+    case YAML::NodeType::Sequence: {
+      out += '[';
+      bool first = true;
+      for (const YAML::Node& item : node) {
+        if (!first) out += ',';
+        first = false;
+        appendNode(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case YAML::NodeType::Map: {
+      out += '{';
+      bool first = true;
+      for (const auto& entry : node) {
+        if (!first) out += ',';
+        first = false;
+        appendJsonString(out, entry.first.as<std::string>());
+        out += ':';
+        appendNode(out, entry.second);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+std::string yamlCppToJson(const std::string& yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    std::string message = "invalid YAML";
+    if (!e.mark.is_null()) {
+      message += " at line ";
+      message += std::to_string(e.mark.line + 1);
+      message += ", column ";
+      message += std::to_string(e.mark.column + 1);
+    }
+    message += ": ";
+    message += e.msg;
+    throw std::runtime_error(message);
+  }
+  std::string out;
+  appendNode(out, root);
+  return out;
 }
 
 class Parser {
@@ -208,7 +271,11 @@ class Parser {
 }  // namespace
 
 std::string yamlToJson(const std::string& yaml) {
-  return Parser(yaml).convert();
+  try {
+    return Parser(yaml).convert();
+  } catch (const std::runtime_error&) {
+    return yamlCppToJson(yaml);  // its verdict (and error message) is final
+  }
 }
 
 }  // namespace wslb::xds
