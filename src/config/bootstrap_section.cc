@@ -72,6 +72,74 @@ void readAdmin(Context& ctx, const Field& field, Admin& out) {
   map.finish();
 }
 
+constexpr std::string_view kGlobalConnectionsMonitor =
+    "envoy.resource_monitors.global_downstream_max_connections";
+constexpr std::string_view kDownstreamConnectionsTypeUrl =
+    "type.googleapis.com/"
+    "envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig";
+
+// DownstreamConnectionsConfig: max_active_downstream_connections (int64, must be > 0).
+std::optional<uint64_t> readDownstreamConnectionsConfig(Context& ctx, const Field& field) {
+  MapReader map(ctx, field);
+  if (std::optional<Field> type = map.take("@type")) {
+    std::optional<std::string> value = ctx.readString(*type);
+    if (value && *value != kDownstreamConnectionsTypeUrl) {
+      std::string message = "expected \"";
+      message += kDownstreamConnectionsTypeUrl;
+      message += "\"";
+      ctx.error(type->path, std::move(message));
+    }
+  }
+  std::optional<uint64_t> out;
+  if (std::optional<Field> max = map.require("max_active_downstream_connections")) {
+    if (std::optional<uint32_t> value = ctx.readUint32(*max)) {
+      if (*value == 0) {
+        ctx.error(max->path, "must be greater than 0");
+      } else {
+        out = *value;
+      }
+    }
+  }
+  map.finish();
+  return out;
+}
+
+// overload_manager: only the global downstream connection limit is enforced. Other monitors
+// (heap, cgroup memory, ...) and the actions they trigger are ignored with a warning.
+void readOverloadManager(Context& ctx, const Field& field, Bootstrap& out) {
+  MapReader map(ctx, field);
+  if (std::optional<Field> refresh = map.take("refresh_interval")) ctx.readDuration(*refresh);
+  if (std::optional<Field> monitors = map.take("resource_monitors")) {
+    bool global_seen = false;
+    for (const Field& item : ctx.readSequence(*monitors)) {
+      MapReader monitor(ctx, item);
+      if (!monitor.isMap()) continue;
+      std::optional<std::string> name;
+      if (std::optional<Field> name_field = monitor.require("name")) {
+        name = ctx.readNonEmptyString(*name_field);
+      }
+      std::optional<Field> typed_config = monitor.take("typed_config");
+      if (name != kGlobalConnectionsMonitor) {
+        monitor.finish();
+        if (name) ctx.warning(item.path, *name + " is " + std::string(kNotSupportedIgnored));
+        continue;
+      }
+      if (global_seen) {
+        ctx.error(item.path, std::string(kGlobalConnectionsMonitor) + " is listed twice");
+      } else if (!typed_config) {
+        ctx.error(monitor.pathOf("typed_config"), std::string(kRequired));
+      } else {
+        out.max_active_downstream_connections = readDownstreamConnectionsConfig(ctx, *typed_config);
+      }
+      global_seen = true;
+      monitor.finish();
+    }
+  }
+  // Actions are triggered by the monitors above that wslb does not implement.
+  map.ignore({"actions", "buffer_factory_config", "loadshed_points"});
+  map.finish();
+}
+
 void readStaticResources(Context& ctx, const Field& field, Bootstrap& out) {
   MapReader map(ctx, field);
   // Clusters first: routes are checked against their names.
@@ -151,6 +219,9 @@ Bootstrap readBootstrap(Context& ctx, const YAML::Node& root) {
   if (std::optional<Field> dynamic = map.take("dynamic_resources")) {
     readDynamicResources(ctx, *dynamic, out);
   }
+  if (std::optional<Field> overload = map.take("overload_manager")) {
+    readOverloadManager(ctx, *overload, out);
+  }
   checkEdsSources(ctx, out);
   map.ignore({"node_context_params",
               "cluster_manager",
@@ -166,7 +237,6 @@ Bootstrap readBootstrap(Context& ctx, const YAML::Node& root) {
               "tracing",
               "runtime",
               "layered_runtime",
-              "overload_manager",
               "enable_dispatcher_stats",
               "header_prefix",
               "stats_server_version_override",

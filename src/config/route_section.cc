@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "config/metadata.h"
+
 namespace wslb::config {
 namespace {
 
@@ -61,6 +63,18 @@ void readRouteMatch(Context& ctx, const Field& field, RouteMatch& out) {
               "runtime_fraction", "headers", "query_parameters", "grpc", "tls_context",
               "dynamic_metadata", "filter_state", "cookies"});
   map.finish();
+}
+
+// A WebSocket size limit in route metadata: a byte count of at least 1.
+std::optional<uint32_t> takeSizeLimit(Context& ctx, MapReader& map, std::string_view key) {
+  std::optional<Field> field = map.take(key);
+  if (!field) return std::nullopt;
+  std::optional<uint32_t> value = ctx.readUint32(*field);
+  if (value && *value == 0) {
+    ctx.error(field->path, "must be at least 1");
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<Duration> takeDuration(Context& ctx, MapReader& map, std::string_view key) {
@@ -124,7 +138,12 @@ Route readRoute(Context& ctx, const Field& field, const std::set<std::string>& c
 
   map.reject({"redirect", "direct_response", "filter_action", "non_forwarding_action"});
   rejectHeaderMutations(map);
-  map.accept({"metadata"});
+  if (std::optional<Field> metadata = map.take("metadata")) {
+    readMetadata(ctx, *metadata, [&](MapReader& wslb) {
+      out.max_frame_bytes = takeSizeLimit(ctx, wslb, "max_frame_bytes");
+      out.max_message_bytes = takeSizeLimit(ctx, wslb, "max_message_bytes");
+    });
+  }
   map.ignore({"decorator", "typed_per_filter_config", "tracing", "per_request_buffer_limit_bytes",
               "request_body_buffer_limit", "stat_prefix"});
   map.finish();

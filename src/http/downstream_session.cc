@@ -77,7 +77,7 @@ class DownstreamSession final : public relay::Closable,
         tracker_(tracker),
         deadline_(client_.get_executor()),
         pending_timer_(client_.get_executor()),
-        downstream_active_(stats_.downstream_cx_active) {
+        downstream_active_(stats_.downstream_cx_active, tracker.takeAcceptedAdmission()) {
     stats_.downstream_cx_total.fetch_add(1, std::memory_order_relaxed);
     error_code ec;
     client_.set_option(tcp::no_delay(true), ec);
@@ -165,7 +165,7 @@ class DownstreamSession final : public relay::Closable,
   std::optional<tcp::socket> upstream_socket_;
   asio::steady_timer deadline_;
   asio::steady_timer pending_timer_;
-  stats::GaugeGuard downstream_active_;
+  relay::DownstreamCxGuard downstream_active_;  // downstream_cx_active + global limit unit
   std::string client_ip_ = "0.0.0.0";
   /// When the current request's headers were read (websocket.handshake_ms).
   std::chrono::steady_clock::time_point request_started_{};
@@ -497,6 +497,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     relay::RelayOptions options;
     options.upgraded_at = std::chrono::steady_clock::now();
     options.connected_at = up.connected_at;
+    options.frame_limits = route.frame_limits;
     stats_.websocket_handshake_ms.record(
         std::chrono::duration<double, std::milli>(options.upgraded_at - request_started_).count());
     const auto to_upstream = beast::buffers_to_string(buffer_.data());

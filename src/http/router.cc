@@ -64,6 +64,8 @@ Router::Router(const config::HttpConnectionManager& hcm, const upstream::Cluster
         re.pending_timeout = kDefaultPendingTimeout;
       }
       re.response_timeout = r.timeout.count() > 0 ? r.timeout : kMaxResponseWait;
+      re.frame_limits.max_frame_bytes = r.max_frame_bytes.value_or(0);
+      re.frame_limits.max_message_bytes = r.max_message_bytes.value_or(0);
       entry.routes.push_back(std::move(re));
     }
     virtual_hosts_.push_back(std::move(entry));

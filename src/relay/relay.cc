@@ -40,7 +40,7 @@ Relay::Direction::Direction(asio::ip::tcp::socket& s, asio::ip::tcp::socket& d, 
 
 Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket upstream, upstream::Slot slot,
              upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
-             stats::GaugeGuard downstream_active, ConnectionTracker& tracker, RelayOptions options)
+             DownstreamCxGuard downstream_active, ConnectionTracker& tracker, RelayOptions options)
     : client_(std::move(client)),
       upstream_(std::move(upstream)),
       slot_(std::move(slot)),
@@ -52,7 +52,14 @@ Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket upstream, upstr
       options_(std::move(options)),
       idle_timer_(client_.get_executor()),
       dirs_{Direction(client_, upstream_, /*masked=*/true),
-            Direction(upstream_, client_, /*masked=*/false)} {}
+            Direction(upstream_, client_, /*masked=*/false)} {
+  if (options_.frame_limits.any()) {
+    for (Direction& dir : dirs_) {
+      dir.tracker.setLimits(options_.frame_limits);
+      dir.limited = true;
+    }
+  }
+}
 
 Relay::~Relay() {
   finish();
@@ -75,17 +82,28 @@ void Relay::writeInitial(int d, std::string bytes, Self self) {
     waitReadable(d, std::move(self));
     return;
   }
+  Direction& dir = dirs_[d];
   countRead(d, bytes.size());
-  feedTracker(d, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  auto* data = reinterpret_cast<uint8_t*>(bytes.data());
+  if (dir.limited) {
+    bytes.resize(admitLimited(d, data, bytes.size(), /*to_boundary=*/false));
+  } else {
+    feedTracker(d, data, bytes.size());
+  }
   auto holder = std::make_unique<std::string>(std::move(bytes));
   auto buf = asio::buffer(*holder);
-  asio::async_write(dirs_[d].dst, buf,
+  dir.writing_initial = true;
+  asio::async_write(dir.dst, buf,
                     [this, d, holder = std::move(holder), self = std::move(self)](
                         const error_code& ec, size_t) mutable {
+                      dirs_[d].writing_initial = false;
+                      if (finished_) return;
                       if (ec) {
                         finishBy(destinationOf(d));
                         return;
                       }
+                      if (dirs_[d].tracker.overLimit()) onOverLimit(d);
+                      if (going_away_) maybeSendClose(d, self);  // held back while writing
                       waitReadable(d, std::move(self));
                     });
 }
@@ -116,15 +134,50 @@ void Relay::countRead(int d, size_t n) {
   }
 }
 
-void Relay::feedTracker(int d, const uint8_t* data, size_t n) {
-  auto& tracker = dirs_[d].tracker;
-  const uint64_t before = tracker.messages();
-  tracker.feed(data, n);
-  if (const uint64_t done = tracker.messages() - before; done != 0) {
+void Relay::countMessages(int d, uint64_t before) {
+  if (const uint64_t done = dirs_[d].tracker.messages() - before; done != 0) {
     auto& host_stats = slot_.host().stats();
     (d == kToUpstream ? host_stats.tx_messages : host_stats.rx_messages)
         .fetch_add(done, std::memory_order_relaxed);
   }
+}
+
+void Relay::feedTracker(int d, const uint8_t* data, size_t n) {
+  auto& tracker = dirs_[d].tracker;
+  const uint64_t before = tracker.messages();
+  tracker.feed(data, n);
+  countMessages(d, before);
+}
+
+size_t Relay::admitLimited(int d, uint8_t* scratch, size_t n, bool to_boundary) {
+  Direction& dir = dirs_[d];
+  auto& tracker = dir.tracker;
+  const size_t held = dir.held_size;
+  dir.held_size = 0;
+  const uint64_t before = tracker.messages();
+  const size_t accepted = to_boundary ? tracker.feedToBoundary(scratch + held, n)
+                                      : tracker.feedUntilLimit(scratch + held, n);
+  countMessages(d, before);
+  // Past an oversized frame's header nothing goes out; held bytes are that header's if it began
+  // in an earlier read (accepted is then 0).
+  if (tracker.overLimit()) return accepted > 0 ? held + accepted : 0;
+  const size_t ready = held + accepted;
+  const size_t pending = tracker.pendingHeaderBytes();  // the tail of `ready`, at most 13 bytes
+  std::memcpy(dir.held, scratch + ready - pending, pending);
+  dir.held_size = static_cast<uint8_t>(pending);
+  return ready - pending;
+}
+
+void Relay::onOverLimit(int d) {
+  spdlog::debug("[relay] the {} sent a frame over the route's size limits; closing with 1009",
+                d == kToUpstream ? "client" : "backend");
+  goAway(websocket::kCloseTooBig);
+}
+
+std::optional<uint16_t> Relay::closeCodeOf(int d) const {
+  const auto& tracker = dirs_[d].tracker;
+  return tracker.overLimit() ? std::optional<uint16_t>(websocket::kCloseTooBig)
+                             : tracker.closeCode();
 }
 
 void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
@@ -136,8 +189,11 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
   Direction& dir = dirs_[d];
   uint8_t* scratch = threadScratch();
   for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    // Limited directions only: a header split across reads goes out once it is complete.
+    const size_t held = dir.held_size;
+    if (held != 0) std::memcpy(scratch, dir.held, held);
     error_code ec;
-    const size_t n = dir.src.read_some(asio::buffer(scratch, kRelayChunk), ec);
+    const size_t n = dir.src.read_some(asio::buffer(scratch + held, kRelayChunk - held), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec == asio::error::eof) {
       onEof(d);
@@ -153,14 +209,26 @@ void Relay::onReadable(int d, const error_code& wait_ec, Self self) {
       // and drop what follows (the sender is about to get our Close). After the Close, drop
       // everything; reading goes on only to see the sender close.
       if (dir.close_sent) continue;
-      const size_t take = dir.tracker.feedToBoundary(scratch, n);
+      const size_t take = dir.limited ? admitLimited(d, scratch, n, /*to_boundary=*/true)
+                                      : dir.tracker.feedToBoundary(scratch, n);
       if (take > 0 && !forward(d, scratch, take, self)) return;
       maybeSendClose(d, self);
       continue;
     }
-    feedTracker(d, scratch, n);
-    if (!forward(d, scratch, n, self)) return;
-    if (n < kRelayChunk) break;  // a short read: the socket is (almost surely) drained
+    if (dir.limited) {
+      const size_t ready = admitLimited(d, scratch, n, /*to_boundary=*/false);
+      const bool wrote_all = ready == 0 || forward(d, scratch, ready, self);
+      if (dir.tracker.overLimit()) {
+        onOverLimit(d);  // its Close waits for a spilled write, if any
+        if (!wrote_all) return;
+        continue;  // reading goes on only to see the sender close
+      }
+      if (!wrote_all) return;
+    } else {
+      feedTracker(d, scratch, n);
+      if (!forward(d, scratch, n, self)) return;
+    }
+    if (n < kRelayChunk - held) break;  // a short read: the socket is (almost surely) drained
   }
   waitReadable(d, std::move(self));
 }
@@ -225,7 +293,10 @@ void Relay::goAway(uint16_t code) {
 
 void Relay::maybeSendClose(int d, Self self) {
   Direction& dir = dirs_[d];
-  if (finished_ || dir.close_sent || dir.pending || !dir.tracker.atFrameBoundary()) return;
+  if (finished_ || dir.close_sent || dir.pending || dir.writing_initial ||
+      !dir.tracker.atFrameBoundary()) {
+    return;
+  }
   dir.close_sent = true;
   auto shutdown_dst = [this, d] {
     error_code ec;
@@ -243,9 +314,10 @@ void Relay::maybeSendClose(int d, Self self) {
   auto frame = std::make_unique<std::array<uint8_t, websocket::kMaxCloseFrameSize>>();
   const std::optional<uint32_t> mask =
       d == kToUpstream ? std::optional<uint32_t>(maskKey()) : std::nullopt;
-  const size_t size = websocket::writeCloseFrame(
-      frame->data(), go_away_code_, go_away_code_ == websocket::kCloseGoingAway ? "going away" : "",
-      mask);
+  std::string_view reason;
+  if (go_away_code_ == websocket::kCloseGoingAway) reason = "going away";
+  if (go_away_code_ == websocket::kCloseTooBig) reason = "message too big";
+  const size_t size = websocket::writeCloseFrame(frame->data(), go_away_code_, reason, mask);
   auto buffer = asio::buffer(frame->data(), size);
   asio::async_write(dir.dst, buffer,
                     [this, frame = std::move(frame), shutdown_dst, self = std::move(self)](
@@ -287,8 +359,8 @@ void Relay::logAccess() {
   r.duration = std::chrono::system_clock::now() - r.start_time;
   r.messages_received = dirs_[kToUpstream].tracker.messages();
   r.messages_sent = dirs_[kToClient].tracker.messages();
-  r.downstream_close_code = dirs_[kToUpstream].tracker.closeCode();
-  r.upstream_close_code = dirs_[kToClient].tracker.closeCode();
+  r.downstream_close_code = closeCodeOf(kToUpstream);
+  r.upstream_close_code = closeCodeOf(kToClient);
   switch (closer_) {
     case Closer::kUpstream:
       r.response_flags.set(accesslog::ResponseFlag::kUpstreamConnectionTermination);
@@ -357,9 +429,9 @@ void Relay::finish() {
         std::chrono::duration<double, std::milli>(now - options_.upgraded_at).count());
   }
   logAccess();
-  hcm_.client_close_codes[stats::closeCodeBucket(dirs_[0].tracker.closeCode())].fetch_add(
+  hcm_.client_close_codes[stats::closeCodeBucket(closeCodeOf(kToUpstream))].fetch_add(
       1, std::memory_order_relaxed);
-  hcm_.upstream_close_codes[stats::closeCodeBucket(dirs_[1].tracker.closeCode())].fetch_add(
+  hcm_.upstream_close_codes[stats::closeCodeBucket(closeCodeOf(kToClient))].fetch_add(
       1, std::memory_order_relaxed);
   hcm_.downstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
   downstream_active_.reset();

@@ -69,8 +69,10 @@ Server::Server(ServerOptions options)
   for (const auto& l : bootstrap.listeners) {
     listeners_.push_back(std::make_shared<http::ListenerContext>(l.name, l.hcm, *clusters_));
   }
+  connection_limit_ = std::make_shared<relay::DownstreamConnectionLimit>(
+      bootstrap.max_active_downstream_connections.value_or(0));
   for (unsigned i = 0; i < options_.concurrency; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i));
+    workers_.push_back(std::make_unique<Worker>(i, connection_limit_));
   }
   // One acceptor per worker per listener on the same port (SO_REUSEPORT): the kernel spreads
   // new connections over the workers. Port 0: the first bind picks the port, the rest reuse it.
@@ -131,6 +133,7 @@ std::vector<stats::Stat> Server::collectStats() const {
 }
 
 void Server::appendControlPlaneStats(std::vector<stats::Stat>& out) const {
+  connection_limit_->appendStats(out);  // listener.<address>.downstream_global_cx_overflow
   if (xds_->hasGrpc()) {
     out.emplace_back("control_plane.connected_state", "control_plane.connected_state",
                      stats::Tags{}, stats::StatType::kGauge, xds_->connected() ? 1u : 0u);

@@ -5,11 +5,33 @@
 #include <boost/asio/post.hpp>
 
 #include "wslb/http/downstream_session.h"
+#include "wslb/stats/collect.h"
 
 namespace wslb::server {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// Envoy's listener stat name for a bound address: "127.0.0.1_10000", "[__1]_10000".
+std::string listenerStatAddress(const tcp::acceptor& acceptor) {
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint = acceptor.local_endpoint(ec);
+  std::string address;
+  if (endpoint.address().is_v6()) {
+    address += '[';
+    address += endpoint.address().to_string();
+    address += ']';
+  } else {
+    address += endpoint.address().to_string();
+  }
+  address += ':';
+  address += std::to_string(endpoint.port());
+  return stats::sanitizeForStatName(address);
+}
+
+}  // namespace
 
 struct Worker::AcceptorState {
   AcceptorState(tcp::acceptor a, std::shared_ptr<const http::ListenerContext> l)
@@ -17,9 +39,12 @@ struct Worker::AcceptorState {
   tcp::acceptor acceptor;
   std::shared_ptr<const http::ListenerContext> listener;
   asio::steady_timer backoff;
+  /// listener.<address>.downstream_global_cx_overflow; set when there is a connection limit.
+  std::atomic<uint64_t>* global_overflow = nullptr;
 };
 
-Worker::Worker(size_t index) : index_(index), io_(1) {}
+Worker::Worker(size_t index, std::shared_ptr<relay::DownstreamConnectionLimit> connection_limit)
+    : index_(index), connection_limit_(std::move(connection_limit)), io_(1) {}
 
 Worker::~Worker() {
   stop();
@@ -27,7 +52,23 @@ Worker::~Worker() {
 
 void Worker::addListener(tcp::acceptor acceptor,
                          std::shared_ptr<const http::ListenerContext> listener) {
-  acceptors_.push_back(std::make_shared<AcceptorState>(std::move(acceptor), std::move(listener)));
+  auto state = std::make_shared<AcceptorState>(std::move(acceptor), std::move(listener));
+  if (connection_limit_) {
+    state->global_overflow =
+        &connection_limit_->listenerOverflowCounter(listenerStatAddress(state->acceptor));
+  }
+  acceptors_.push_back(std::move(state));
+}
+
+bool Worker::admit(AcceptorState& a) {
+  if (!connection_limit_) return true;
+  auto [admission, admitted] = relay::ConnectionAdmission::tryTake(*connection_limit_);
+  if (!admitted) {
+    a.global_overflow->fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  tracker_.setAcceptedAdmission(std::move(admission));
+  return true;
 }
 
 void Worker::accept(const std::shared_ptr<AcceptorState>& a) {
@@ -44,7 +85,13 @@ void Worker::accept(const std::shared_ptr<AcceptorState>& a) {
       });
       return;
     }
-    http::startDownstreamSession(std::move(socket), a->listener, tracker_);
+    if (admit(*a)) {
+      http::startDownstreamSession(std::move(socket), a->listener, tracker_);
+    } else {
+      // Over the global connection limit: accepted and closed at once, as Envoy does.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    }
     accept(a);
   });
 }

@@ -23,7 +23,7 @@ constexpr uint8_t kOpPong = 0xa;
 constexpr uint64_t kMaxControlPayload = 125;
 
 // One tracker per direction per connection: keep it small.
-static_assert(sizeof(FrameTracker) <= 48);
+static_assert(sizeof(FrameTracker) <= 56);
 
 uint64_t loadBigEndian(const uint8_t* p, size_t n) noexcept {
   uint64_t v = 0;
@@ -79,14 +79,37 @@ bool FrameTracker::feed(const uint8_t* data, size_t n) noexcept {
   return ok();
 }
 
+size_t FrameTracker::feedUntilLimit(const uint8_t* data, size_t n) noexcept {
+  return consume<false>(data, n);
+}
+
 size_t FrameTracker::feedToBoundary(const uint8_t* data, size_t n) noexcept {
-  if (phase_ == Phase::kHeader0) return 0;
+  if (phase_ == Phase::kHeader0 || phase_ == Phase::kOverLimit) return 0;
   return consume<true>(data, n);
+}
+
+size_t FrameTracker::pendingHeaderBytes() const noexcept {
+  switch (phase_) {
+    case Phase::kHeader1:
+      return 1;
+    case Phase::kLength16:
+      return 2 + (2 - need_);
+    case Phase::kLength64:
+      return 2 + (8 - need_);
+    case Phase::kMaskKey: {
+      // The length is known by now; its encoding is the minimal one (others are errors).
+      const size_t ext = remaining_ < 126 ? 0 : (remaining_ < 0x10000 ? 2 : 8);
+      return 2 + ext + (4 - need_);
+    }
+    default:
+      return 0;
+  }
 }
 
 std::optional<uint64_t> FrameTracker::bytesToFrameEnd() const noexcept {
   switch (phase_) {
     case Phase::kHeader0:
+    case Phase::kOverLimit:
       return 0;
     case Phase::kCloseCode:
     case Phase::kPayload:
@@ -100,6 +123,8 @@ template <bool kStopAtBoundary>
 size_t FrameTracker::consume(const uint8_t* data, size_t n) noexcept {
   const uint8_t* p = data;
   const uint8_t* const end = data + n;
+  // Where the current frame's header began; `data` when it began in an earlier chunk.
+  const uint8_t* header_start = data;
   while (p != end) {
     switch (phase_) {
       case Phase::kPayload: {
@@ -114,6 +139,7 @@ size_t FrameTracker::consume(const uint8_t* data, size_t n) noexcept {
         break;
       }
       case Phase::kHeader0: {
+        header_start = p;
         if (!acceptFirstByte(*p)) return n;
         // Fast path: the whole header is in this chunk.
         if (end - p >= 2) {
@@ -192,7 +218,10 @@ size_t FrameTracker::consume(const uint8_t* data, size_t n) noexcept {
       }
       case Phase::kError:
         return n;
+      case Phase::kOverLimit:
+        return 0;
     }
+    if (phase_ == Phase::kOverLimit) return static_cast<size_t>(header_start - data);
     if constexpr (kStopAtBoundary) {
       if (phase_ == Phase::kHeader0) return static_cast<size_t>(p - data);
     }
@@ -264,7 +293,18 @@ void FrameTracker::afterLength() noexcept {
   }
 }
 
+bool FrameTracker::exceedsLimit() const noexcept {
+  if (max_frame_bytes_ != 0 && remaining_ > max_frame_bytes_) return true;
+  if (max_message_bytes_ == 0) return false;
+  const uint64_t before = (b0_ & kOpcodeMask) == kOpContinuation ? message_bytes_ : 0;
+  return before + remaining_ > max_message_bytes_;
+}
+
 void FrameTracker::finishHeader() noexcept {
+  if ((b0_ & kControlBit) == 0 && (max_frame_bytes_ | max_message_bytes_) != 0 && exceedsLimit()) {
+    phase_ = Phase::kOverLimit;  // not counted: the caller does not forward this frame
+    return;
+  }
   ++frames_;
   phase_ = Phase::kPayload;
   switch (b0_ & kOpcodeMask) {

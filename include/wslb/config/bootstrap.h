@@ -150,6 +150,11 @@ struct Route {
   bool timeout_set = false;              ///< whether route.timeout was given explicitly.
   std::optional<Duration> idle_timeout;  ///< route.idle_timeout (0 = disabled).
   std::vector<UpgradeConfig> upgrade_configs;  ///< route-level override.
+  /// metadata.filter_metadata.wslb.max_frame_bytes / max_message_bytes: the largest WebSocket
+  /// data frame / message (payload bytes) either side may send; larger ones end the connection
+  /// with Close 1009. Unset: no limit.
+  std::optional<uint32_t> max_frame_bytes;
+  std::optional<uint32_t> max_message_bytes;
 };
 
 struct VirtualHost {
@@ -237,6 +242,10 @@ struct Bootstrap {
   DynamicResources dynamic_resources;
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
+  /// overload_manager's envoy.resource_monitors.global_downstream_max_connections
+  /// max_active_downstream_connections: the cap on open downstream connections over all
+  /// listeners (the admin and metrics listeners aside). Unset: no cap.
+  std::optional<uint64_t> max_active_downstream_connections;
 };
 
 }  // namespace wslb::config

@@ -10,6 +10,7 @@
 
 #include "wslb/config/bootstrap.h"
 #include "wslb/upstream/cluster_manager.h"
+#include "wslb/websocket/frame_tracker.h"
 
 namespace wslb::http {
 
@@ -21,6 +22,7 @@ struct RouteEntry {
   std::chrono::milliseconds idle_timeout{0};  ///< for upgraded connections; 0 = none.
   std::chrono::milliseconds pending_timeout{0};   ///< how long to wait for room when full.
   std::chrono::milliseconds response_timeout{0};  ///< for the backend's answer to the request.
+  websocket::FrameLimits frame_limits;            ///< for upgraded connections; none by default.
 };
 
 class Router {

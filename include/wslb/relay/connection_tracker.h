@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "wslb/relay/connection_limit.h"
+
 namespace wslb::upstream {
 class Host;
 }
@@ -67,6 +69,14 @@ class ConnectionTracker {
     }
     return out;
   }
+  /// The worker's hand-over of the global-limit unit it took for the connection it is about to
+  /// start: set right before the session is created, taken by that session's constructor (worker
+  /// thread, synchronously). A unit nobody takes is given back at the next set or on destruction.
+  void setAcceptedAdmission(ConnectionAdmission admission) {
+    accepted_admission_ = std::move(admission);
+  }
+  ConnectionAdmission takeAcceptedAdmission() { return std::move(accepted_admission_); }
+
   /// Calls closeNow() on every live entry.
   void closeAll() {
     for (auto it = entries_.begin(); it != entries_.end();) {
@@ -78,6 +88,7 @@ class ConnectionTracker {
 
  private:
   std::list<std::weak_ptr<Closable>> entries_;
+  ConnectionAdmission accepted_admission_;
 };
 
 }  // namespace wslb::relay

@@ -6,7 +6,10 @@
 // unsent bytes copied into a pooled buffer; that direction then stops reading until they are
 // written (backpressure). An idle connection therefore owns no relay buffer.
 // A FrameTracker per direction follows WebSocket frame headers (never the payload) to count
-// messages and know frame boundaries.
+// messages and know frame boundaries. With frame limits (a route's max_frame_bytes /
+// max_message_bytes) the trackers also stop an oversized frame before it is forwarded; the relay
+// then closes both sides with 1009 as goAway() does. Only then are the bytes of a frame header
+// split across reads held back (at most 13 per direction) until the header can be checked.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +19,7 @@
 
 #include "wslb/accesslog/access_log.h"
 #include "wslb/accesslog/record.h"
+#include "wslb/relay/connection_limit.h"
 #include "wslb/relay/connection_tracker.h"
 #include "wslb/stats/hcm_stats.h"
 #include "wslb/upstream/cluster_state.h"
@@ -35,6 +39,8 @@ struct RelayOptions {
   /// logged when the relay ends. Held only when the listener logs.
   const accesslog::AccessLog* access_log = nullptr;
   std::unique_ptr<accesslog::AccessLogRecord> log_record;
+  /// Largest data frame / message either side may send (the route's); none by default.
+  websocket::FrameLimits frame_limits;
 };
 
 class Relay final : public Closable, public std::enable_shared_from_this<Relay> {
@@ -43,7 +49,7 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   /// relay ends, whatever ends it. Worker thread only.
   Relay(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,
         upstream::Slot slot, upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
-        stats::GaugeGuard downstream_active, ConnectionTracker& tracker, RelayOptions options);
+        DownstreamCxGuard downstream_active, ConnectionTracker& tracker, RelayOptions options);
   ~Relay() override;
 
   /// Starts relaying. `to_upstream` / `to_client` are bytes already read past the HTTP headers
@@ -74,6 +80,11 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
     size_t pending_size = 0;
     bool read_closed = false;  ///< src sent FIN; dst has been shut down for writing.
     bool close_sent = false;   ///< goAway(): our Close went (or is going) to dst; data stops.
+    bool writing_initial =
+        false;              ///< start(): the bytes read with the HTTP head are being written.
+    bool limited = false;   ///< the tracker enforces frame limits.
+    uint8_t held_size = 0;  ///< limited: bytes of an incomplete frame header held back.
+    uint8_t held[websocket::FrameTracker::kMaxHeaderSize];
   };
 
   using Self = std::shared_ptr<Relay>;
@@ -91,6 +102,18 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   bool forward(int d, const uint8_t* data, size_t n, Self& self);
   /// Feeds the direction's FrameTracker and adds completed messages to the host's counters.
   void feedTracker(int d, const uint8_t* data, size_t n);
+  /// Adds the messages dirs_[d]'s tracker completed since it counted `before` to the host's.
+  void countMessages(int d, uint64_t before);
+  /// Limited directions: `n` new bytes were read at scratch + held_size after the held header
+  /// bytes were copied to scratch. Feeds the tracker (up to the frame boundary if `to_boundary`)
+  /// and returns how many bytes from `scratch` may be forwarded now; the bytes of a header still
+  /// incomplete are held back; after an oversized frame's header, nothing more is forwarded.
+  size_t admitLimited(int d, uint8_t* scratch, size_t n, bool to_boundary);
+  /// A frame over the limits arrived on dirs_[d]: Close 1009 to both sides (goAway()).
+  void onOverLimit(int d);
+  /// The Close code to report for the side dirs_[d] reads from: its own Close frame's, or 1009
+  /// when its message was too big.
+  std::optional<uint16_t> closeCodeOf(int d) const;
   void armIdleTimer();
   /// Ends the relay, on every path (both EOFs, an error or reset on either side, the idle
   /// timeout, shutdown): closes both sockets (a clean close towards the other side) and releases
@@ -112,7 +135,7 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   upstream::Slot slot_;
   upstream::ClusterStateSharedPtr cluster_;
   stats::HcmStats& hcm_;
-  stats::GaugeGuard downstream_active_;
+  DownstreamCxGuard downstream_active_;
   stats::GaugeGuard upgrades_active_;
   ConnectionTracker& tracker_;
   ConnectionTracker::Handle tracker_handle_;

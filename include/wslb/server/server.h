@@ -121,6 +121,8 @@ class Server {
   uint16_t metrics_port_ = 0;
   std::vector<std::shared_ptr<http::ListenerContext>> listeners_;
   std::vector<uint16_t> listener_ports_;
+  /// overload_manager's global cap on downstream connections, shared by the workers.
+  std::shared_ptr<relay::DownstreamConnectionLimit> connection_limit_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::io_context control_io_;  ///< signals, drain timer; runs in run()/wait().
   boost::asio::io_context admin_io_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wslb/http/listener_context.h"
+#include "wslb/relay/connection_limit.h"
 #include "wslb/relay/connection_tracker.h"
 #include "wslb/upstream/host.h"
 
@@ -17,7 +18,11 @@ namespace wslb::server {
 
 class Worker {
  public:
-  explicit Worker(size_t index);
+  /// `connection_limit`: the global cap on downstream connections shared by all workers (none
+  /// when null). A connection over the cap is accepted and closed at once, and counted in its
+  /// listener's downstream_global_cx_overflow.
+  explicit Worker(size_t index,
+                  std::shared_ptr<relay::DownstreamConnectionLimit> connection_limit = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -47,6 +52,9 @@ class Worker {
  private:
   struct AcceptorState;
   void accept(const std::shared_ptr<AcceptorState>& a);
+  /// Takes a unit of the connection limit for a connection just accepted on `a` and hands it to
+  /// the session about to start; false (counted as an overflow) when the limit is reached.
+  bool admit(AcceptorState& a);
   struct GoAwayBatch;
   /// Worker thread: starts sending Close `code` to `connections`, spread over `window`.
   void goAwaySpread(std::vector<std::shared_ptr<relay::Closable>> connections,
@@ -56,6 +64,7 @@ class Worker {
   // Order matters for destruction: acceptors before the io_context they use; the tracker after
   // it, since sessions destroyed with the io_context's pending handlers unregister from it.
   const size_t index_;
+  const std::shared_ptr<relay::DownstreamConnectionLimit> connection_limit_;
   relay::ConnectionTracker tracker_;
   boost::asio::io_context io_;
   std::vector<std::shared_ptr<AcceptorState>> acceptors_;

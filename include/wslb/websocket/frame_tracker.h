@@ -27,6 +27,15 @@ enum class FrameError : uint8_t {
   kDataAfterClose,              ///< data frame after a Close frame (RFC 6455 §5.5.1).
 };
 
+/// Size limits on the data frames (text, binary, continuation) of one direction; 0 = no limit.
+/// Sizes are payload sizes as sent on the wire (compressed, with permessage-deflate).
+struct FrameLimits {
+  uint32_t max_frame_bytes = 0;    ///< largest payload one data frame may announce.
+  uint32_t max_message_bytes = 0;  ///< largest sum of the payloads of one message's frames.
+  bool any() const noexcept { return max_frame_bytes != 0 || max_message_bytes != 0; }
+  bool operator==(const FrameLimits&) const = default;
+};
+
 /// Stable lower-case name of @p error for logs and stats ("reserved_opcode", ...).
 ///
 /// Thread safety: pure function; any thread.
@@ -45,8 +54,14 @@ std::string_view frameErrorName(FrameError error) noexcept;
 /// when the last byte of a text, binary or continuation frame with FIN=1 has been fed. Control
 /// frames are counted in pings()/pongs()/closes() and frames(), never in messages().
 ///
-/// Size: 48 bytes (frames and messages are 64-bit counters; pings/pongs 32-bit; messageBytes()
-/// saturates at 32 bits; closes at 8 bits).
+/// Limits (setLimits()): a data frame whose header announces a payload above max_frame_bytes, or
+/// that takes its message's messageBytes() above max_message_bytes, stops the tracker at the
+/// frame boundary just before that frame: overLimit() turns true, the frame is not counted, and
+/// every later byte is ignored. The frame boundary stays known (atFrameBoundary() is true), so
+/// the caller can forward what came before the frame and then inject a Close frame.
+///
+/// Size: 56 bytes (frames and messages are 64-bit counters; pings/pongs 32-bit; messageBytes()
+/// saturates at 32 bits; closes at 8 bits; the two limits 32-bit).
 ///
 /// Thread safety: none; a tracker belongs to one direction of one connection and is used by the
 /// thread that runs that connection. Copyable (a copy is an independent tracker).
@@ -77,25 +92,50 @@ class FrameTracker {
   ///        or not it was negotiated.
   explicit FrameTracker(Masking masking, RsvPolicy rsv = RsvPolicy::kPerMessageDeflate) noexcept;
 
+  /// Sets the size limits enforced from the next frame header on (FrameLimits{} = none).
+  void setLimits(FrameLimits limits) noexcept {
+    max_frame_bytes_ = limits.max_frame_bytes;
+    max_message_bytes_ = limits.max_message_bytes;
+  }
+  FrameLimits limits() const noexcept { return {max_frame_bytes_, max_message_bytes_}; }
+
   /// Feeds the next @p n bytes of the stream (@p n may be 0). Bytes after an error are ignored.
   /// @return ok() after the bytes were processed.
   bool feed(const uint8_t* data, size_t n) noexcept;
+
+  /// Like feed(), for a caller that enforces the limits.
+  /// @return how many of the @p n bytes precede the first frame over a limit: @p n when no
+  ///         limit was exceeded (or after an error); otherwise the offset of that frame's first
+  ///         header byte in @p data, or 0 if its header began in an earlier chunk (whose header
+  ///         bytes the caller must then drop too; see pendingHeaderBytes()).
+  size_t feedUntilLimit(const uint8_t* data, size_t n) noexcept;
 
   /// Feeds bytes only up to the next frame boundary: stops right after the last byte of the
   /// current frame, so the caller can forward exactly those bytes and then inject a frame.
   /// @return the number of bytes consumed from @p data: 0 if the tracker is already at a frame
   ///         boundary, @p n if no boundary is reached within the chunk. After an error all bytes
   ///         are taken (returns @p n) since no boundary can be found any more; check ok().
+  ///         If the next frame header exceeds a limit, returns as feedUntilLimit() does.
   size_t feedToBoundary(const uint8_t* data, size_t n) noexcept;
+
+  /// True once a data frame exceeded a limit (see setLimits()). Stays true.
+  bool overLimit() const noexcept { return phase_ == Phase::kOverLimit; }
+
+  /// Bytes of a frame header already fed whose header is not complete yet (0-13): a caller
+  /// enforcing limits holds them back until the header is complete and checked.
+  size_t pendingHeaderBytes() const noexcept;
 
   /// True when no violation has been seen.
   bool ok() const noexcept { return phase_ != Phase::kError; }
   /// The violation that stopped the tracker, or FrameError::kNone.
   FrameError error() const noexcept { return error_; }
 
-  /// True when the next byte fed starts a new frame header (also before any byte). False while
-  /// inside a header or payload, and after an error (boundaries are then unknown).
-  bool atFrameBoundary() const noexcept { return phase_ == Phase::kHeader0; }
+  /// True when the next byte fed starts a new frame header (also before any byte, and after a
+  /// limit was exceeded). False while inside a header or payload, and after an error (boundaries
+  /// are then unknown).
+  bool atFrameBoundary() const noexcept {
+    return phase_ == Phase::kHeader0 || phase_ == Phase::kOverLimit;
+  }
 
   /// Bytes left before the end of the current frame: 0 at a frame boundary, the payload bytes
   /// still expected once the header is complete, std::nullopt while a header is incomplete (its
@@ -141,6 +181,7 @@ class FrameTracker {
     kCloseCode,  // in the payload of the first Close frame; need_ code bytes taken
     kPayload,    // remaining_ payload bytes left
     kError,
+    kOverLimit,  // a data frame's header exceeded a limit; the stream stops before that frame
   };
 
   static constexpr uint8_t kFlagExpectMasked = 1u << 0;
@@ -156,6 +197,7 @@ class FrameTracker {
   bool acceptLength(uint64_t length, bool long_form) noexcept;
   void afterLength() noexcept;
   void finishHeader() noexcept;
+  bool exceedsLimit() const noexcept;
   void finishFrame() noexcept;
   bool fail(FrameError error) noexcept;
 
@@ -166,7 +208,9 @@ class FrameTracker {
   uint32_t message_bytes_ = 0;
   uint32_t pings_ = 0;
   uint32_t pongs_ = 0;
-  uint32_t mask_ = 0;  // mask key of the current frame, first key byte most significant
+  uint32_t mask_ = 0;             // mask key of the current frame, first key byte most significant
+  uint32_t max_frame_bytes_ = 0;  // 0 = no limit
+  uint32_t max_message_bytes_ = 0;  // 0 = no limit
   uint16_t close_code_ = 0;
   Phase phase_ = Phase::kHeader0;
   uint8_t need_ = 0;

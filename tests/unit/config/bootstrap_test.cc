@@ -110,8 +110,7 @@ overload_manager: {}
                                          "admin.access_log_path: not supported by wslb; ignored",
                                          "admin.access_log: not supported by wslb; ignored",
                                          "layered_runtime: not supported by wslb; ignored",
-                                         "stats_config: not supported by wslb; ignored",
-                                         "overload_manager: not supported by wslb; ignored"));
+                                         "stats_config: not supported by wslb; ignored"));
 }
 
 TEST(BootstrapTest, DynamicListenersAndClustersAreAnError) {

@@ -49,7 +49,7 @@ const char* name(Masking m) {
   return m == Masking::kMasked ? "masked" : "unmasked";
 }
 
-static_assert(sizeof(FrameTracker) <= 48, "FrameTracker lives per direction per connection");
+static_assert(sizeof(FrameTracker) <= 56, "FrameTracker lives per direction per connection");
 
 // Mixed stream: every length form, a fragmented message with control frames interleaved
 // (first fragment with RSV1, as permessage-deflate sends it), a Close at the end.
