@@ -102,6 +102,9 @@ std::string jsonEscape(std::string_view s) {
 std::string healthFlags(const upstream::Host& host) {
   const uint32_t f = host.healthFlags();
   std::string out;
+  // Envoy's order (host_utility.cc).
+  if (f & upstream::kFailedActiveHealthCheck) out += "/failed_active_hc";
+  if (f & upstream::kFailedOutlierCheck) out += "/failed_outlier_check";
   if (f & upstream::kFailedEdsHealth) out += "/failed_eds_health";
   if (f & upstream::kDegradedEdsHealth) out += "/degraded_eds_health";
   if (f & upstream::kPendingDynamicRemoval) out += "/pending_dynamic_removal";
@@ -174,6 +177,8 @@ std::string renderClusters(const upstream::ClusterManager& clusters) {
 void resetCounters(const AdminContext& context) {
   for (const auto& cluster : context.clusters->clusters()) {
     cluster->stats().resetCounters();
+    cluster->healthCheckStats().resetCounters();
+    if (auto* detector = cluster->outlierDetector()) detector->stats().resetCounters();
     const auto set = cluster->hostSet();
     for (const auto& host : set->all_hosts) host->stats().resetCounters();
     for (const auto& host : set->removed_hosts) host->stats().resetCounters();

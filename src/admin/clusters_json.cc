@@ -56,8 +56,8 @@ json::object hostStatusJson(const upstream::Host& host, size_t priority) {
       {"stats", std::move(stats)},
       {"health_status",
        json::object{
-           {"failed_active_health_check", false},
-           {"failed_outlier_check", false},
+           {"failed_active_health_check", (flags & upstream::kFailedActiveHealthCheck) != 0},
+           {"failed_outlier_check", (flags & upstream::kFailedOutlierCheck) != 0},
            {"failed_active_degraded_check", false},
            {"pending_dynamic_removal", (flags & upstream::kPendingDynamicRemoval) != 0},
            {"pending_active_hc", false},

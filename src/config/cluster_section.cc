@@ -6,6 +6,7 @@
 
 #include "config/address.h"
 #include "config/config_source_section.h"
+#include "config/health_section.h"
 #include "config/metadata.h"
 
 namespace wslb::config {
@@ -275,6 +276,12 @@ Cluster readCluster(Context& ctx, const Field& field) {
   if (std::optional<Field> breakers = map.take("circuit_breakers")) {
     readCircuitBreakers(ctx, *breakers, out);
   }
+  if (std::optional<Field> health_checks = map.take("health_checks")) {
+    readHealthChecks(ctx, *health_checks, out);
+  }
+  if (std::optional<Field> outlier = map.take("outlier_detection")) {
+    readOutlierDetection(ctx, *outlier, out);
+  }
   if (std::optional<Field> metadata = map.take("metadata")) {
     readMetadata(ctx, *metadata, [&](MapReader& wslb) {
       if (std::optional<Field> pending = wslb.take("pending_timeout")) {
@@ -292,6 +299,11 @@ Cluster readCluster(Context& ctx, const Field& field) {
           out.removed_endpoint_drain_window = *value;
         }
       }
+      if (std::optional<Field> window = wslb.take("unhealthy_endpoint_drain_window")) {
+        if (std::optional<Duration> value = ctx.readDuration(*window)) {
+          out.unhealthy_endpoint_drain_window = *value;
+        }
+      }
     });
   }
   // Each of these would change where or how traffic goes.
@@ -303,7 +315,6 @@ Cluster readCluster(Context& ctx, const Field& field) {
   map.accept({"http2_protocol_options", "typed_extension_protocol_options"});
   map.ignore({"alt_stat_name",
               "per_connection_buffer_limit_bytes",
-              "health_checks",
               "max_requests_per_connection",
               "upstream_http_protocol_options",
               "common_http_protocol_options",
@@ -318,7 +329,6 @@ Cluster readCluster(Context& ctx, const Field& field) {
               "dns_resolution_config",
               "typed_dns_resolver_config",
               "wait_for_warm_on_init",
-              "outlier_detection",
               "cleanup_interval",
               "ring_hash_lb_config",
               "maglev_lb_config",

@@ -403,6 +403,8 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
     if (timed_out) {
       cluster.stats().upstream_cx_connect_timeout.fetch_add(1, std::memory_order_relaxed);
     }
+    cluster.reportUpstreamResult(host, timed_out ? upstream::UpstreamResult::kTimeout
+                                                 : upstream::UpstreamResult::kConnectFailed);
     upstream_socket_.reset();
     exclude.push_back(&host);
   }
@@ -461,6 +463,9 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   cancelDeadline();
   if (closed_) co_return false;
   if (wec || rec) {
+    route.cluster->reportUpstreamResult(
+        up.slot.host(),
+        timed_out ? upstream::UpstreamResult::kTimeout : upstream::UpstreamResult::kConnectFailed);
     error_code ignored;
     upstream_socket_->close(ignored);
     upstream_socket_.reset();
@@ -479,6 +484,8 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   }
 
   auto& res = parser.get();
+  route.cluster->reportUpstreamResult(up.slot.host(), upstream::UpstreamResult::kResponse,
+                                      res.result_int());
   if (upgrade && res.result() == bhttp::status::switching_protocols) {
     // Pass the 101 on as the backend sent it, then relay raw bytes both ways.
     std::string head_bytes = serializeResponseHead(res);

@@ -66,6 +66,9 @@ Server::Server(ServerOptions options)
                                                   std::vector<upstream::HostSharedPtr> removed) {
                                              scheduleRemovedDrain(cluster, std::move(removed));
                                            });
+  health_ = std::make_unique<health::HealthManager>(*clusters_, [this](auto hosts, auto window) {
+    for (auto& worker : workers_) worker->goAwayHosts(hosts, window, websocket::kCloseGoingAway);
+  });
   for (const auto& l : bootstrap.listeners) {
     listeners_.push_back(std::make_shared<http::ListenerContext>(l.name, l.hcm, *clusters_));
   }
@@ -213,6 +216,7 @@ void Server::scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster
 
 void Server::start() {
   xds_->start();
+  health_->start();
   for (auto& w : workers_) w->start();
   if (admin_) {
     admin_->start();
@@ -247,6 +251,8 @@ int Server::run() {
 
 void Server::finishShutdown() {
   metrics_exposer_.reset();  // no scrape may run while the rest is torn down
+  // No health check or drain request once the workers go.
+  health_->stop();
   const auto left = activeDownstreamConnections();
   if (left > 0) spdlog::info("[main] closing {} connection(s) still open", left);
   for (auto& w : workers_) w->closeAll();

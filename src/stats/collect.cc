@@ -112,6 +112,32 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
     w.add("init_fetch_timeout", kC, load(s.init_fetch_timeout));
     w.add("version", kG, load(s.version));
   }
+  if (cluster.config().health_check) {
+    const auto& hc = cluster.healthCheckStats();
+    uint64_t hc_healthy = 0;
+    for (const auto& host : set->all_hosts) {
+      if ((host->healthFlags() & upstream::kFailedActiveHealthCheck) == 0) ++hc_healthy;
+    }
+    w.add("health_check.attempt", kC, load(hc.attempt));
+    w.add("health_check.success", kC, load(hc.success));
+    w.add("health_check.failure", kC, load(hc.failure));
+    w.add("health_check.network_failure", kC, load(hc.network_failure));
+    w.add("health_check.healthy", kG, hc_healthy);
+  }
+  if (const upstream::OutlierDetector* detector = cluster.outlierDetector()) {
+    const auto& od = detector->stats();
+    w.add("outlier_detection.ejections_active", kG, load(od.ejections_active));
+    w.add("outlier_detection.ejections_overflow", kC, load(od.ejections_overflow));
+    w.add("outlier_detection.ejections_enforced_total", kC, load(od.ejections_enforced_total));
+    w.add("outlier_detection.ejections_enforced_consecutive_5xx", kC,
+          load(od.ejections_enforced_consecutive_5xx));
+    w.add("outlier_detection.ejections_detected_consecutive_5xx", kC,
+          load(od.ejections_detected_consecutive_5xx));
+    w.add("outlier_detection.ejections_enforced_consecutive_gateway_failure", kC,
+          load(od.ejections_enforced_consecutive_gateway_failure));
+    w.add("outlier_detection.ejections_detected_consecutive_gateway_failure", kC,
+          load(od.ejections_detected_consecutive_gateway_failure));
+  }
 
   // Endpoints removed from the set still count while they hold connections: the per-pod series
   // must keep matching the pods' own counts until those connections end.

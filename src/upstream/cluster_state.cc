@@ -41,7 +41,12 @@ ClusterState::ClusterState(const config::Cluster& config, HostSetConstSharedPtr 
       config_(config),
       picker_(picker ? std::move(picker) : makePicker(config.lb_policy)),
       host_set_(hosts ? std::move(hosts) : std::make_shared<const HostSet>()),
-      generation_(nextGeneration()) {}
+      generation_(nextGeneration()) {
+  if (config_.outlier_detection) {
+    outlier_ =
+        std::make_unique<OutlierDetector>(*config_.outlier_detection, [this] { return hostSet(); });
+  }
+}
 
 ClusterState::~ClusterState() = default;
 
@@ -60,18 +65,31 @@ void ClusterState::setHostSet(HostSetConstSharedPtr set) {
     std::lock_guard lock(update_mutex_);
     publishLocked(std::move(set));
   }
+  notifyObserver();
   wakeAll();
+}
+
+void ClusterState::setHostSetObserver(std::function<void()> observer) {
+  std::lock_guard lock(observer_mutex_);
+  observer_ = std::move(observer);
+}
+
+void ClusterState::notifyObserver() {
+  std::lock_guard lock(observer_mutex_);
+  if (observer_) observer_();
 }
 
 void ClusterState::updateEndpoints(const std::vector<config::Endpoint>& endpoints) {
   config::Cluster source;
   source.name = name_;
   source.per_host_max_connections = config_.per_host_max_connections;
+  source.health_check = config_.health_check;  // new hosts start failed until checked
   source.endpoints = endpoints;
   {
     std::lock_guard lock(update_mutex_);
     publishLocked(buildHostSet(source, hostSet().get()));
   }
+  notifyObserver();
   wakeAll();
 }
 

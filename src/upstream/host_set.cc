@@ -112,6 +112,9 @@ HostSetConstSharedPtr buildHostSet(const config::Cluster& cluster, const HostSet
     } else {
       host = std::make_shared<Host>(std::move(c.ip), c.port, endpoint.weight, c.cap,
                                     endpoint.hostname);
+      // As Envoy: with active health checking a new host is unhealthy until its first check
+      // passes (the first pass makes it healthy at once, see wslb::health).
+      if (cluster.health_check) host->setHealthFlag(kFailedActiveHealthCheck, true);
     }
     host->setHealthFlag(kFailedEdsHealth, isFailedHealth(endpoint.health));
     host->setHealthFlag(kDegradedEdsHealth, endpoint.health == config::HealthStatus::kDegraded);

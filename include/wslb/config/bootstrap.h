@@ -106,6 +106,49 @@ struct EdsClusterConfig {
   std::string service_name;  ///< empty: the cluster name is the resource name.
 };
 
+/// An Int64Range of HTTP statuses: [start, end) (type.v3.Int64Range, as Envoy reads it).
+struct StatusRange {
+  uint32_t start = 0;
+  uint32_t end = 0;  ///< exclusive.
+};
+
+/// Cluster.health_checks[0] (config.core.v3.HealthCheck) with its http_health_check. wslb runs
+/// HTTP/1.1 GET checks only (docs/configuration.md, "Health checks").
+struct HealthCheck {
+  Duration timeout{0};   ///< required, > 0.
+  Duration interval{0};  ///< required, > 0.
+  Duration initial_jitter{0};
+  Duration interval_jitter{0};
+  uint32_t interval_jitter_percent = 0;
+  uint32_t unhealthy_threshold = 0;  ///< required.
+  uint32_t healthy_threshold = 0;    ///< required.
+  /// Used until the cluster has had its first upstream connection (Envoy default 60 s).
+  Duration no_traffic_interval{60000};
+  std::optional<Duration> no_traffic_healthy_interval;  ///< unset: no_traffic_interval.
+  std::optional<Duration> unhealthy_interval;           ///< unset: interval.
+  std::optional<Duration> unhealthy_edge_interval;      ///< unset: unhealthy_interval.
+  std::optional<Duration> healthy_edge_interval;        ///< unset: interval.
+  // http_health_check
+  std::string path;  ///< required, non-empty.
+  std::string host;  ///< Host header; empty: the cluster name (Envoy's default).
+  std::vector<StatusRange> expected_statuses{{200, 201}};  ///< default [200, 201).
+  std::vector<StatusRange> retriable_statuses;
+};
+
+/// Cluster.outlier_detection (config.cluster.v3.OutlierDetection): the consecutive-failure
+/// detectors (docs/configuration.md, "Outlier detection"). Defaults are Envoy's.
+struct OutlierDetection {
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_gateway_failure = 5;
+  uint32_t enforcing_consecutive_5xx = 100;            ///< percent.
+  uint32_t enforcing_consecutive_gateway_failure = 0;  ///< percent.
+  Duration interval{10000};
+  Duration base_ejection_time{30000};
+  Duration max_ejection_time{300000};
+  uint32_t max_ejection_percent = 10;
+  bool always_eject_one_host = false;
+};
+
 struct Cluster {
   std::string name;
   enum class Type { kStatic, kEds } type = Type::kStatic;
@@ -130,6 +173,14 @@ struct Cluster {
   /// metadata.filter_metadata.wslb.removed_endpoint_drain_window: those closes are spread
   /// evenly over this window so clients do not all reconnect at once (default 0 = all at once).
   Duration removed_endpoint_drain_window{0};
+  /// health_checks[0], if given.
+  std::optional<HealthCheck> health_check;
+  /// outlier_detection, if given (unset: no outlier detection, as in Envoy).
+  std::optional<OutlierDetection> outlier_detection;
+  /// metadata.filter_metadata.wslb.unhealthy_endpoint_drain_window: when an endpoint fails its
+  /// active health check or is ejected, its live WebSockets get Close 1001 spread over this
+  /// window. Unset: they stay open (Envoy's behaviour for upgraded streams).
+  std::optional<Duration> unhealthy_endpoint_drain_window;
 };
 
 struct UpgradeConfig {

@@ -12,6 +12,7 @@
 
 #include "wslb/admin/admin_server.h"
 #include "wslb/config/bootstrap.h"
+#include "wslb/health/health_manager.h"
 #include "wslb/http/listener_context.h"
 #include "wslb/server/worker.h"
 #include "wslb/stats/prometheus_collectable.h"
@@ -42,9 +43,9 @@ struct ServerOptions {
   /// After the last Close went out: how long peers have to answer it before what is left is
   /// closed and the process exits.
   std::chrono::milliseconds close_grace{5000};
-  std::string admin_address_path;                ///< --admin-address-path: write "ip:port" here.
-  bool handle_signals = true;                    ///< SIGTERM/SIGINT start a drain.
-  admin::CommandLineOptions command_line;        ///< what /server_info reports (main fills it).
+  std::string admin_address_path;          ///< --admin-address-path: write "ip:port" here.
+  bool handle_signals = true;              ///< SIGTERM/SIGINT start a drain.
+  admin::CommandLineOptions command_line;  ///< what /server_info reports (main fills it).
 };
 
 enum class ServerState { kInitializing, kLive, kDraining, kStopped };
@@ -103,7 +104,6 @@ class Server {
   void waitForConnections(std::chrono::steady_clock::time_point deadline,
                           std::function<void()> then);
   void closeRemaining();
-
   void finishShutdown();
   /// EDS removed `removed` from `cluster`: if the cluster sets removed_endpoint_drain_timeout,
   /// schedule Close 1001 for their live WebSockets. Any thread.
@@ -116,6 +116,7 @@ class Server {
   ServerOptions options_;
   std::unique_ptr<upstream::ClusterManager> clusters_;
   std::unique_ptr<xds::XdsManager> xds_;
+  std::unique_ptr<health::HealthManager> health_;  ///< active checks, outlier sweeps.
   std::shared_ptr<stats::PrometheusCollectable> metrics_collectable_;
   std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   uint16_t metrics_port_ = 0;

@@ -14,7 +14,9 @@
 
 #include "wslb/config/bootstrap.h"
 #include "wslb/stats/histogram.h"
+#include "wslb/upstream/health_stats.h"
 #include "wslb/upstream/host_set.h"
+#include "wslb/upstream/outlier_detector.h"
 #include "wslb/upstream/picker.h"
 #include "wslb/upstream/slot.h"
 
@@ -156,6 +158,26 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
   ClusterStats& stats() { return stats_; }
   const ClusterStats& stats() const { return stats_; }
 
+  /// Reports how an upstream attempt on `host` ended, for outlier detection (a no-op when the
+  /// cluster has no outlier_detection). Workers call it once per connect failure or timeout and
+  /// once per answer to a forwarded request (`status`); never for anything after a 101.
+  /// Lock-free except when a consecutive-failure threshold is reached (see OutlierDetector).
+  void reportUpstreamResult(Host& host, UpstreamResult result, unsigned status = 0) {
+    if (outlier_) outlier_->putResult(host, result, status);
+  }
+  /// The outlier detector, or nullptr without outlier_detection.
+  OutlierDetector* outlierDetector() { return outlier_.get(); }
+  const OutlierDetector* outlierDetector() const { return outlier_.get(); }
+  /// cluster.<name>.health_check.* counters, written by the active health checker.
+  HealthCheckStats& healthCheckStats() { return health_check_stats_; }
+  const HealthCheckStats& healthCheckStats() const { return health_check_stats_; }
+
+  /// Called (on the publishing thread, after the new set is visible) whenever a new host set is
+  /// published; the health checker uses it to follow endpoints that come and go. nullptr
+  /// clears it. Any thread; the callback must not block or call back into this cluster's
+  /// update methods.
+  void setHostSetObserver(std::function<void()> observer);
+
  private:
   friend class Slot;
   /// Called by Slot after the host is released: cluster count -1, then wakeOne().
@@ -187,6 +209,12 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
   std::unordered_map<WaiterId, std::list<std::pair<WaiterId, Waker>>::iterator> waiter_index_;
   WaiterId next_waiter_id_ = 1;
   ClusterStats stats_;
+  HealthCheckStats health_check_stats_;
+  std::unique_ptr<OutlierDetector> outlier_;  ///< set when config has outlier_detection.
+  std::mutex observer_mutex_;                 ///< guards observer_ (control plane only).
+  std::function<void()> observer_;
+  /// Calls observer_ (if any) after a publish.
+  void notifyObserver();
 };
 
 using ClusterStateSharedPtr = std::shared_ptr<ClusterState>;

@@ -2,6 +2,7 @@
 // One backend endpoint (a pod): address, weight, cap and the live counters every worker shares.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,25 @@ enum HealthFlag : uint32_t {
   kDegradedEdsHealth =
       1u << 1,  ///< health_status DEGRADED: used only when no healthy host has room.
   kPendingDynamicRemoval = 1u << 2,  ///< removed from the endpoint set; live connections remain.
+  /// Failed its active health check (health_checks): set after unhealthy_threshold failures in a
+  /// row (at once for a status outside expected_statuses), cleared after healthy_threshold
+  /// passes. New hosts of a health-checked cluster start with it until their first pass.
+  kFailedActiveHealthCheck = 1u << 3,
+  /// Ejected by outlier detection until its ejection time is over.
+  kFailedOutlierCheck = 1u << 4,
+};
+
+/// Outlier detection's per-host state. The consecutive counters are atomics written by workers
+/// without a lock; the ejection bookkeeping is guarded by the cluster's OutlierDetector.
+struct OutlierHostState {
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway_failure{0};
+  // Guarded by OutlierDetector's mutex.
+  uint32_t eject_time_backoff = 0;  ///< the ejection-time multiplier (times ejected, decaying).
+  uint64_t num_ejections = 0;       ///< ejections enforced on this host, ever.
+  std::chrono::steady_clock::time_point last_ejection{};
+  std::chrono::steady_clock::time_point last_unejection{};
+  bool ever_unejected = false;
 };
 
 /// Counters of one host. All atomics: written by workers, read by admin/stats threads.
@@ -102,6 +122,10 @@ class Host {
   HostStats& stats() { return stats_; }
   const HostStats& stats() const { return stats_; }
 
+  /// Outlier detection's counters and ejection state (see OutlierHostState).
+  OutlierHostState& outlier() { return outlier_; }
+  const OutlierHostState& outlier() const { return outlier_; }
+
  private:
   // Everything a pick reads, and the count it writes, share one cache line: looking at a host
   // costs one line. Byte counters are written per message by the relay, so they get their own.
@@ -116,6 +140,8 @@ class Host {
   mutable std::mutex hostname_mutex_;
   std::string hostname_;
   alignas(64) HostStats stats_;
+  // Written once per upstream attempt outcome, not per message: a line of its own.
+  alignas(64) OutlierHostState outlier_;
 };
 
 using HostSharedPtr = std::shared_ptr<Host>;

@@ -47,7 +47,8 @@ std::optional<std::string> canonicalIp(std::string_view address);
 /// kPendingDynamicRemoval and stay in removed_hosts (see there) while they have live connections.
 /// Cap = endpoint.max_connections if set, else cluster.per_host_max_connections
 /// (config::kUnlimited = no cap). health UNHEALTHY/DRAINING/TIMEOUT -> kFailedEdsHealth,
-/// DEGRADED -> kDegradedEdsHealth, others clear both.
+/// DEGRADED -> kDegradedEdsHealth, others clear both. With cluster.health_check, a NEW host starts
+/// with kFailedActiveHealthCheck (Envoy's rule); reused hosts keep their active-check state.
 /// Validates everything before touching any Host: on error nothing is modified.
 /// @throws std::invalid_argument naming the endpoint: non-IP address, port 0 or > 65535,
 ///         the same ip:port twice.

@@ -408,8 +408,7 @@ TEST(ClusterTest, DangerousKeysAreErrors) {
 }
 
 TEST(ClusterTest, HarmlessEnvoyKeysAreWarnings) {
-  for (std::string key : {"health_checks", "dns_lookup_family", "common_lb_config",
-                          "outlier_detection", "alt_stat_name"}) {
+  for (std::string key : {"dns_lookup_family", "common_lb_config", "alt_stat_name"}) {
     LoadResult r = loadClusters(clusterYaml("c", key + ": {x: 1}"));
     ASSERT_TRUE(r.ok()) << key;
     EXPECT_THAT(warningsOf(r), ElementsAre("static_resources.clusters[0]." + key +

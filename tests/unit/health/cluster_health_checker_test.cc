@@ -1,0 +1,215 @@
+// ClusterHealthChecker against real HTTP servers on 127.0.0.1: flags follow the answers, stats
+// count each check, endpoints that come and go are followed.
+
+#include "wslb/health/cluster_health_checker.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace wslb::health {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+/// A blocking HTTP server on its own thread: answers every request with `status` and records
+/// the last request head.
+class StatusServer {
+ public:
+  StatusServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~StatusServer() {
+    stop_ = true;
+    boost::system::error_code ec;
+    // Wake the blocking accept.
+    tcp::socket poke(io_);
+    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  std::atomic<unsigned> status{200};
+  std::atomic<int> requests{0};
+  std::string lastRequest() {
+    std::lock_guard lock(mutex_);
+    return last_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stop_) continue;
+      asio::streambuf buf;
+      asio::read_until(socket, buf, "\r\n\r\n", ec);
+      if (ec) continue;
+      {
+        std::lock_guard lock(mutex_);
+        last_.assign(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
+      }
+      ++requests;
+      const std::string reply = "HTTP/1.1 " + std::to_string(status.load()) +
+                                " X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+      asio::write(socket, asio::buffer(reply), ec);
+    }
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::string last_;
+  std::thread thread_;
+};
+
+bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+config::Endpoint endpointAt(uint16_t port) {
+  config::Endpoint e;
+  e.address = {"127.0.0.1", port};
+  return e;
+}
+
+uint16_t closedPort() {
+  asio::io_context io;
+  tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();  // closed again when `a` goes
+}
+
+/// A checker on its own io thread over a cluster of the given endpoints.
+struct Harness {
+  explicit Harness(std::vector<uint16_t> ports, uint32_t unhealthy_threshold = 2,
+                   uint32_t healthy_threshold = 2) {
+    config::Cluster c;
+    c.name = "svc";
+    config::HealthCheck hc;
+    hc.timeout = 500ms;
+    hc.interval = 50ms;
+    hc.no_traffic_interval = 50ms;  // no traffic in this test
+    hc.unhealthy_threshold = unhealthy_threshold;
+    hc.healthy_threshold = healthy_threshold;
+    hc.path = "/healthz";
+    c.health_check = hc;
+    for (uint16_t p : ports) c.endpoints.push_back(endpointAt(p));
+    cluster = std::make_shared<upstream::ClusterState>(c, upstream::buildHostSet(c, nullptr));
+    checker = std::make_shared<ClusterHealthChecker>(
+        io, cluster, [this](const upstream::HostSharedPtr&) { ++unhealthy_calls; });
+    asio::post(io, [this] { checker->syncHosts(); });
+    thread = std::thread([this] {
+      auto guard = asio::make_work_guard(io);
+      io.run();
+    });
+  }
+  ~Harness() {
+    asio::post(io, [this] {
+      checker->stop();
+      io.stop();
+    });
+    thread.join();
+  }
+  upstream::HostSharedPtr host(size_t i) { return cluster->hostSet()->all_hosts.at(i); }
+  bool failed(size_t i) {
+    return (host(i)->healthFlags() & upstream::kFailedActiveHealthCheck) != 0;
+  }
+
+  asio::io_context io;
+  upstream::ClusterStateSharedPtr cluster;
+  std::shared_ptr<ClusterHealthChecker> checker;
+  std::atomic<int> unhealthy_calls{0};
+  std::thread thread;
+};
+
+TEST(ClusterHealthChecker, HostsStartFailedAndPassTheirFirstCheck) {
+  StatusServer server;
+  Harness h({server.port()});
+  EXPECT_TRUE(waitFor([&] { return !h.failed(0); }));
+  const std::string request = server.lastRequest();
+  EXPECT_NE(request.find("GET /healthz HTTP/1.1\r\n"), std::string::npos) << request;
+  EXPECT_NE(request.find("Host: svc\r\n"), std::string::npos) << request;  // the cluster name
+  EXPECT_NE(request.find("User-Agent: Envoy/HC\r\n"), std::string::npos) << request;
+}
+
+TEST(ClusterHealthChecker, BadStatusIsImmediateAndRecoveryTakesHealthyThreshold) {
+  StatusServer server;
+  Harness h({server.port()}, /*unhealthy_threshold=*/5, /*healthy_threshold=*/3);
+  ASSERT_TRUE(waitFor([&] { return !h.failed(0); }));
+  server.status = 503;
+  const int before = server.requests.load();
+  ASSERT_TRUE(waitFor([&] { return h.failed(0); }));
+  // One 503 was enough although unhealthy_threshold is 5.
+  EXPECT_LE(server.requests.load() - before, 2);
+  EXPECT_EQ(h.unhealthy_calls.load(), 1);
+  server.status = 200;
+  const int at_recovery = server.requests.load();
+  ASSERT_TRUE(waitFor([&] { return !h.failed(0); }));
+  EXPECT_GE(server.requests.load() - at_recovery, 3);
+  const auto& stats = h.cluster->healthCheckStats();
+  EXPECT_GE(stats.failure.load(), 1u);
+  EXPECT_EQ(stats.network_failure.load(), 0u);
+}
+
+TEST(ClusterHealthChecker, ClosedPortFailsAfterUnhealthyThresholdNetworkFailures) {
+  StatusServer server;
+  const uint16_t closed = closedPort();
+  Harness h({server.port(), closed}, /*unhealthy_threshold=*/2);
+  ASSERT_TRUE(waitFor([&] { return !h.failed(0); }));
+  ASSERT_TRUE(waitFor([&] { return h.cluster->healthCheckStats().network_failure.load() >= 3; }));
+  EXPECT_TRUE(h.failed(1));  // never passed
+  EXPECT_FALSE(h.failed(0));
+  const auto& stats = h.cluster->healthCheckStats();
+  // Every attempt ends in exactly one of success or failure; one check per host may be in
+  // flight while the counters are read.
+  EXPECT_TRUE(waitFor([&] {
+    const uint64_t done = stats.success.load() + stats.failure.load();
+    const uint64_t attempts = stats.attempt.load();
+    return attempts >= done && attempts <= done + 2;
+  }));
+  EXPECT_LE(stats.network_failure.load(), stats.failure.load());
+}
+
+TEST(ClusterHealthChecker, FollowsEndpointsThatComeAndGo) {
+  StatusServer a;
+  StatusServer b;
+  Harness h({a.port()});
+  ASSERT_TRUE(waitFor([&] { return !h.failed(0); }));
+  h.cluster->updateEndpoints({endpointAt(a.port()), endpointAt(b.port())});
+  EXPECT_TRUE(h.failed(1));  // new: unhealthy until its first check
+  asio::post(h.io, [&] { h.checker->syncHosts(); });
+  EXPECT_TRUE(waitFor([&] { return !h.failed(1); }));
+  h.cluster->updateEndpoints({endpointAt(b.port())});
+  asio::post(h.io, [&] { h.checker->syncHosts(); });
+  EXPECT_TRUE(waitFor([&] {
+    std::atomic<size_t> n{99};
+    asio::post(h.io, [&] { n = h.checker->sessionCount(); });
+    std::this_thread::sleep_for(20ms);
+    return n.load() == 1;
+  }));
+  const int a_requests = a.requests.load();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LE(a.requests.load() - a_requests, 1);  // no longer checked
+}
+
+}  // namespace
+}  // namespace wslb::health

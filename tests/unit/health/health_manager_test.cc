@@ -1,0 +1,166 @@
+// HealthManager wiring: host-set changes reach the checker, outlier sweeps return hosts,
+// unhealthy_endpoint_drain_window asks for a drain, stop() is final.
+
+#include "wslb/health/health_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace wslb::health {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+/// Answers every request with 200 (blocking, one connection at a time, own thread).
+class OkServer {
+ public:
+  OkServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        tcp::socket socket(io_);
+        boost::system::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec || stop_) continue;
+        asio::streambuf buf;
+        asio::read_until(socket, buf, "\r\n\r\n", ec);
+        if (!ec) {
+          asio::write(socket,
+                      asio::buffer(std::string("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")),
+                      ec);
+        }
+      }
+    });
+  }
+  ~OkServer() {
+    stop_ = true;
+    boost::system::error_code ec;
+    tcp::socket poke(io_);
+    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+config::Endpoint endpointAt(uint16_t port) {
+  config::Endpoint e;
+  e.address = {"127.0.0.1", port};
+  return e;
+}
+
+config::HealthCheck fastCheck() {
+  config::HealthCheck hc;
+  hc.timeout = 500ms;
+  hc.interval = 50ms;
+  hc.no_traffic_interval = 50ms;
+  hc.unhealthy_threshold = 1;
+  hc.healthy_threshold = 1;
+  hc.path = "/";
+  return hc;
+}
+
+bool failedHc(const upstream::Host& host) {
+  return (host.healthFlags() & upstream::kFailedActiveHealthCheck) != 0;
+}
+
+TEST(HealthManager, NothingToDoWithoutHealthChecksOrOutlierDetection) {
+  config::Cluster c;
+  c.name = "plain";
+  upstream::ClusterManager clusters({c});
+  HealthManager manager(clusters, nullptr);
+  EXPECT_FALSE(manager.active());
+  manager.start();
+  manager.stop();
+}
+
+TEST(HealthManager, EndpointsAddedLaterAreCheckedThroughTheObserver) {
+  OkServer a;
+  OkServer b;
+  config::Cluster c;
+  c.name = "svc";
+  c.health_check = fastCheck();
+  c.endpoints = {endpointAt(a.port())};
+  upstream::ClusterManager clusters({c});
+  HealthManager manager(clusters, nullptr);
+  manager.start();
+  const auto cluster = clusters.find("svc");
+  ASSERT_TRUE(waitFor([&] { return !failedHc(*cluster->hostSet()->all_hosts.at(0)); }));
+  cluster->updateEndpoints({endpointAt(a.port()), endpointAt(b.port())});
+  const auto added = cluster->hostSet()->all_hosts.at(1);
+  EXPECT_TRUE(failedHc(*added));
+  EXPECT_TRUE(waitFor([&] { return !failedHc(*added); }));
+  manager.stop();
+  manager.stop();  // idempotent
+}
+
+TEST(HealthManager, EjectedHostIsDrainedAndReturnedBySweeps) {
+  config::Cluster c;
+  c.name = "od";
+  config::OutlierDetection od;
+  od.consecutive_5xx = 2;
+  od.interval = 50ms;
+  od.base_ejection_time = 200ms;
+  od.max_ejection_percent = 100;
+  c.outlier_detection = od;
+  c.unhealthy_endpoint_drain_window = 100ms;
+  c.endpoints = {endpointAt(1), endpointAt(2)};
+  upstream::ClusterManager clusters({c});
+  std::mutex mutex;
+  std::vector<upstream::HostSharedPtr> drained;
+  std::chrono::milliseconds drain_window{0};
+  HealthManager manager(
+      clusters, [&](std::vector<upstream::HostSharedPtr> hosts, std::chrono::milliseconds window) {
+        std::lock_guard lock(mutex);
+        drained.insert(drained.end(), hosts.begin(), hosts.end());
+        drain_window = window;
+      });
+  manager.start();
+  const auto cluster = clusters.find("od");
+  const auto host = cluster->hostSet()->all_hosts.at(0);
+  ASSERT_TRUE(host->tryAcquire());  // one live connection to drain
+  cluster->reportUpstreamResult(*host, upstream::UpstreamResult::kConnectFailed);
+  cluster->reportUpstreamResult(*host, upstream::UpstreamResult::kConnectFailed);
+  EXPECT_FALSE(host->eligible());
+  EXPECT_TRUE(waitFor([&] {
+    std::lock_guard lock(mutex);
+    return drained.size() == 1;
+  }));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(drained.at(0), host);
+    EXPECT_EQ(drain_window, 100ms);
+  }
+  EXPECT_TRUE(waitFor([&] { return host->eligible(); }, 5s));
+  EXPECT_EQ(cluster->outlierDetector()->stats().ejections_active.load(), 0u);
+  manager.stop();
+  host->release();
+}
+
+}  // namespace
+}  // namespace wslb::health
