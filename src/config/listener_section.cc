@@ -11,6 +11,9 @@ namespace {
 
 enum class Codec { kAuto, kHttp1 };
 
+// Envoy's bound on max_request_headers_kb (the proto's `lte`).
+constexpr uint32_t kMaxRequestHeadersKb = 8192;
+
 // The "@type" of a typed_config, if it has one.
 std::optional<std::string> typeUrl(const Field& typed_config) {
   if (!typed_config.node.IsMap()) return std::nullopt;
@@ -88,6 +91,33 @@ void readHttpFilters(Context& ctx, const Field& field) {
   }
 }
 
+// common_http_protocol_options (envoy.config.core.v3.HttpProtocolOptions): the downstream
+// connection limits wslb applies.
+void readCommonHttpProtocolOptions(Context& ctx, const Field& field, HttpConnectionManager& out) {
+  MapReader map(ctx, field);
+  if (!map.isMap()) return;
+  if (std::optional<Field> idle = map.take("idle_timeout")) {
+    if (std::optional<Duration> value = ctx.readDuration(*idle)) out.idle_timeout = *value;
+  }
+  if (std::optional<Field> duration = map.take("max_connection_duration")) {
+    if (std::optional<Duration> value = ctx.readDuration(*duration)) {
+      out.max_connection_duration = *value;
+    }
+  }
+  if (std::optional<Field> count = map.take("max_headers_count")) {
+    if (std::optional<uint32_t> value = ctx.readUint32(*count)) {
+      if (*value == 0) {
+        ctx.error(count->path, "must be at least 1");
+      } else {
+        out.max_headers_count = *value;
+      }
+    }
+  }
+  map.ignore({"max_stream_duration", "headers_with_underscores_action",
+              "max_requests_per_connection", "max_response_headers_kb"});
+  map.finish();
+}
+
 HttpConnectionManager readHcm(Context& ctx, const Field& field,
                               const std::set<std::string>& cluster_names) {
   HttpConnectionManager out;
@@ -123,6 +153,23 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
   if (std::optional<Field> logs = map.take("access_log")) {
     out.access_logs = readAccessLogs(ctx, *logs);
   }
+  if (std::optional<Field> kb = map.take("max_request_headers_kb")) {
+    if (std::optional<uint32_t> value = ctx.readUint32(*kb)) {
+      if (*value == 0 || *value > kMaxRequestHeadersKb) {
+        ctx.error(kb->path, "must be from 1 to " + std::to_string(kMaxRequestHeadersKb));
+      } else {
+        out.max_request_headers_kb = *value;
+      }
+    }
+  }
+  if (std::optional<Field> timeout = map.take("request_headers_timeout")) {
+    if (std::optional<Duration> value = ctx.readDuration(*timeout)) {
+      out.request_headers_timeout = *value;
+    }
+  }
+  if (std::optional<Field> options = map.take("common_http_protocol_options")) {
+    readCommonHttpProtocolOptions(ctx, *options, out);
+  }
   if (std::optional<Field> filters = map.take("http_filters")) {
     readHttpFilters(ctx, *filters);
   } else {
@@ -130,7 +177,6 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
   }
   map.ignore({"add_user_agent",
               "tracing",
-              "common_http_protocol_options",
               "http1_safe_max_connection_duration",
               "http_protocol_options",
               "http2_protocol_options",
@@ -138,9 +184,7 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
               "server_name",
               "server_header_transformation",
               "scheme_header_transformation",
-              "max_request_headers_kb",
               "request_timeout",
-              "request_headers_timeout",
               "drain_timeout",
               "delayed_close_timeout",
               "access_log_flush_interval",

@@ -20,7 +20,9 @@
 #include <optional>
 #include <vector>
 
+#include "wslb/http/connection_header.h"
 #include "wslb/http/local_reply.h"
+#include "wslb/http/request_validation.h"
 #include "wslb/http/upstream_request.h"
 #include "wslb/relay/relay.h"
 #include "wslb/upstream/random.h"
@@ -49,7 +51,33 @@ bool hasEligibleHost(const upstream::ClusterState& cluster) {
 }
 
 // Why the current deadline fired, so the coroutine can answer accordingly.
-enum class Phase { kNone, kRequestHeaders, kConnect, kResponse };
+enum class Phase {
+  kNone,
+  kIdle,            // waiting for the next request: idle_timeout / max_connection_duration
+  kRequestHeaders,  // request_headers_timeout
+  kRequestBody,     // the rest of the request body
+  kLocalReply,      // writing a reply after a timeout (the client may not be reading)
+  kConnect,
+  kResponse
+};
+
+// Bytes asked of the socket per read while a request head comes in.
+constexpr size_t kHeadReadSize = 4096;
+// How long a reply to a client that timed out may take to write.
+constexpr std::chrono::seconds kTimeoutReplyWrite{5};
+// The `allow` header of the 405 that answers CONNECT: wslb proxies the other methods.
+constexpr std::string_view kAllowedMethods = "GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH";
+
+// Deletes a relay and cancels its max_connection_duration timer with it, so that the timer
+// never outlives the connection it limits. The timer's handler holds only a weak_ptr to the
+// relay, so it never keeps the relay alive either.
+struct RelayDeleter {
+  std::weak_ptr<asio::steady_timer> duration_timer;
+  void operator()(relay::Relay* relay) const {
+    delete relay;
+    if (auto timer = duration_timer.lock()) timer->cancel();
+  }
+};
 
 // The result of reserving and connecting to a backend.
 struct UpstreamConnection {
@@ -108,6 +136,22 @@ class DownstreamSession final : public relay::Closable,
 
  private:
   awaitable<void> run(std::shared_ptr<DownstreamSession> self);
+  /// Waits (without a buffer) until the next request's first byte arrives, under the idle
+  /// timeout and max_connection_duration. false: the connection is to end.
+  awaitable<bool> awaitNextRequest();
+  /// Reads and parses a request head into `parser` under request_headers_timeout; also scans the
+  /// raw head (scanRequestHead) into `head_check`.
+  awaitable<error_code> readRequestHead(bhttp::request_parser<bhttp::string_body>& parser,
+                                        Rejection& head_check);
+  /// Answers a request whose head could not be read or parsed. Always ends the connection.
+  awaitable<void> rejectUnreadableRequest(const error_code& ec, bool header_timeout);
+  /// A refused request head: counts it, answers `r.status` and closes.
+  awaitable<bool> rejectRequest(const Request& req, Rejection r);
+  /// Whether max_connection_duration has passed (counts downstream_cx_max_duration_reached once).
+  bool maxDurationReached();
+  /// For an upgraded connection: Close 1001 through the relay when max_connection_duration ends.
+  void limitRelayDuration(const std::shared_ptr<relay::Relay>& relay,
+                          std::shared_ptr<asio::steady_timer> timer);
   awaitable<bool> handleRequest(Request req);
   awaitable<bool> proxy(Request req, const RouteEntry& route, bool upgrade);
   awaitable<UpstreamConnection> connectUpstream(const RouteEntry& route);
@@ -148,7 +192,11 @@ class DownstreamSession final : public relay::Closable,
     if (phase_ == Phase::kNone) return;
     timed_out_ = true;
     error_code ec;
-    if (phase_ == Phase::kRequestHeaders) {
+    if (phase_ == Phase::kRequestHeaders || phase_ == Phase::kRequestBody) {
+      // Reads end (now, and any read started later) but writes still work: a 408 is written.
+      client_.cancel(ec);
+      client_.shutdown(tcp::socket::shutdown_receive, ec);
+    } else if (phase_ == Phase::kIdle || phase_ == Phase::kLocalReply) {
       client_.close(ec);
     } else if (upstream_socket_) {
       upstream_socket_->close(ec);
@@ -167,6 +215,10 @@ class DownstreamSession final : public relay::Closable,
   asio::steady_timer pending_timer_;
   relay::DownstreamCxGuard downstream_active_;  // downstream_cx_active + global limit unit
   std::string client_ip_ = "0.0.0.0";
+  /// When the connection was accepted (max_connection_duration).
+  const std::chrono::steady_clock::time_point connection_started_ =
+      std::chrono::steady_clock::now();
+  bool max_duration_counted_ = false;
   /// When the current request's headers were read (websocket.handshake_ms).
   std::chrono::steady_clock::time_point request_started_{};
   /// The current request's access log entry; only when the listener has an access log.
@@ -184,42 +236,186 @@ class DownstreamSession final : public relay::Closable,
 awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) {
   (void)self;  // keeps the session alive for as long as the coroutine runs
   while (!closed_) {
+    timed_out_ = false;
+    // Pipelined bytes already buffered start the next request at once.
+    if (buffer_.size() == 0 && !co_await awaitNextRequest()) co_return;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(listener_->max_request_headers_bytes));
     parser.body_limit(listener_->max_body_bytes);
-    armDeadline(listener_->request_headers_timeout, Phase::kRequestHeaders);
-    auto [ec, n] = co_await bhttp::async_read(client_, buffer_, parser, kAsTuple);
-    cancelDeadline();
+    Rejection head_check;
+    error_code ec = co_await readRequestHead(parser, head_check);
     if (ec) {
-      if (ec == bhttp::error::header_limit) {
-        beginLogRecord(nullptr);
-        logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
-        co_await reply(localReply(431, "request header fields too large"), false);
-      } else if (ec == bhttp::error::body_limit) {
-        beginLogRecord(nullptr);
-        logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
-        co_await reply(localReply(413, "payload too large"), false);
-      } else if (!timed_out_ && !closed_ && ec != bhttp::error::end_of_stream &&
-                 ec != bhttp::error::partial_message && ec != asio::error::eof &&
-                 ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
-                 ec != asio::error::bad_descriptor) {
-        spdlog::debug("[http] bad request from {}: {}", client_ip_, ec.message());
-        beginLogRecord(nullptr);
-        logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
-        co_await reply(localReply(400, "Bad Request"), false);
-      }
+      co_await rejectUnreadableRequest(ec, timed_out_);
       co_return;
     }
     stats_.downstream_rq_total.fetch_add(1, std::memory_order_relaxed);
     request_started_ = std::chrono::steady_clock::now();
+    if (!head_check) head_check = validateRequestHead(parser.get(), listener_->max_headers_count);
+    if (head_check) {
+      co_await rejectRequest(parser.get(), head_check);
+      co_return;
+    }
+    if (!parser.is_done()) {
+      if (listener_->request_body_timeout.count() > 0) {
+        armDeadline(listener_->request_body_timeout, Phase::kRequestBody);
+      }
+      auto [bec, n] = co_await bhttp::async_read(client_, buffer_, parser, kAsTuple);
+      const bool timed_out = timed_out_;
+      cancelDeadline();
+      if (bec) {
+        beginLogRecord(&parser.get());
+        if (timed_out) stats_.downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
+        co_await rejectUnreadableRequest(bec, false);
+        co_return;
+      }
+    }
     Request req = parser.release();
+    useAbsoluteFormAuthority(req);
     beginLogRecord(&req);
     const bool keep_going = co_await handleRequest(std::move(req));
     if (!keep_going) co_return;
   }
 }
 
+awaitable<bool> DownstreamSession::awaitNextRequest() {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now();
+  std::optional<Clock::time_point> ends;
+  if (listener_->idle_timeout.count() > 0) ends = now + listener_->idle_timeout;
+  if (listener_->max_connection_duration.count() > 0) {
+    if (maxDurationReached()) co_return false;
+    const auto max_end = connection_started_ + listener_->max_connection_duration;
+    if (!ends || max_end < *ends) ends = max_end;
+  }
+  if (ends) {
+    armDeadline(std::chrono::duration_cast<std::chrono::milliseconds>(*ends - now) +
+                    std::chrono::milliseconds(1),
+                Phase::kIdle);
+  }
+  auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, kAsTuple);
+  const bool timed_out = timed_out_;
+  cancelDeadline();
+  if (timed_out) {
+    if (!maxDurationReached()) {
+      stats_.downstream_cx_idle_timeout.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("[http] idle timeout: closing the connection from {}", client_ip_);
+    }
+    co_return false;
+  }
+  co_return !ec && !closed_;
+}
+
+awaitable<error_code> DownstreamSession::readRequestHead(
+    bhttp::request_parser<bhttp::string_body>& parser, Rejection& head_check) {
+  if (listener_->request_headers_timeout.count() > 0) {
+    armDeadline(listener_->request_headers_timeout, Phase::kRequestHeaders);
+  }
+  error_code ec;
+  for (;;) {
+    if (buffer_.size() > 0) {
+      // Beast parses a head only once all of it is buffered (up to the blank line), so the
+      // bytes the parser takes for it are the whole head, still in the buffer to be scanned.
+      const auto data = buffer_.data();
+      const size_t used = parser.put(data, ec);
+      if (!ec && parser.is_header_done()) {
+        head_check = scanRequestHead(std::string_view(static_cast<const char*>(data.data()), used));
+        buffer_.consume(used);
+        break;
+      }
+      buffer_.consume(used);
+      if (ec != bhttp::error::need_more) break;
+      ec = {};
+    }
+    auto [rec, n] = co_await client_.async_read_some(buffer_.prepare(kHeadReadSize), kAsTuple);
+    if (rec) {
+      ec = rec;
+      break;
+    }
+    buffer_.commit(n);
+  }
+  cancelDeadline();  // timed_out_ tells a request_headers_timeout apart
+  co_return ec;
+}
+
+awaitable<void> DownstreamSession::rejectUnreadableRequest(const error_code& ec,
+                                                           bool header_timeout) {
+  const bool body_timeout = !header_timeout && timed_out_;
+  if (header_timeout || body_timeout) {
+    if (header_timeout) {
+      stats_.downstream_rq_header_timeout.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("[http] request headers timeout from {}", client_ip_);
+      beginLogRecord(nullptr);
+    } else {
+      spdlog::debug("[http] request body timeout from {}", client_ip_);
+    }
+    if (body_timeout) logFlag(accesslog::ResponseFlag::kStreamIdleTimeout);
+    // The client may not be reading either: the reply gets a bounded time.
+    armDeadline(kTimeoutReplyWrite, Phase::kLocalReply);
+    co_await reply(localReply(408, header_timeout ? "request header timeout" : "stream timeout"),
+                   false);
+    cancelDeadline();
+    co_return;
+  }
+  if (ec == bhttp::error::header_limit) {
+    if (!log_record_) beginLogRecord(nullptr);
+    logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
+    co_await reply(localReply(431, "request header fields too large"), false);
+  } else if (ec == bhttp::error::body_limit) {
+    if (!log_record_) beginLogRecord(nullptr);
+    logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
+    co_await reply(localReply(413, "payload too large"), false);
+  } else if (!closed_ && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+             ec != asio::error::eof && ec != asio::error::connection_reset &&
+             ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
+    spdlog::debug("[http] bad request from {}: {}", client_ip_, ec.message());
+    if (!log_record_) beginLogRecord(nullptr);
+    logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
+    co_await reply(localReply(400, "Bad Request"), false);
+  }
+  log_record_.reset();  // nothing to answer: the client went away
+}
+
+awaitable<bool> DownstreamSession::rejectRequest(const Request& req, Rejection r) {
+  spdlog::debug("[http] request from {} refused ({}): {}", client_ip_, r.status, r.reason);
+  if (hasUpgradeHeader(req)) stats_.countUpgrade(stats::UpgradeOutcome::kBadRequest);
+  beginLogRecord(&req);
+  logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
+  LocalReply out = localReply(r.status, std::string(r.reason));
+  if (r.status == 405) out.headers.emplace_back("allow", kAllowedMethods);
+  co_return co_await reply(std::move(out), false);
+}
+
+bool DownstreamSession::maxDurationReached() {
+  if (listener_->max_connection_duration.count() <= 0) return false;
+  if (max_duration_counted_) return true;
+  if (std::chrono::steady_clock::now() - connection_started_ < listener_->max_connection_duration) {
+    return false;
+  }
+  max_duration_counted_ = true;
+  stats_.downstream_cx_max_duration_reached.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("[http] max connection duration reached for the connection from {}", client_ip_);
+  return true;
+}
+
+void DownstreamSession::limitRelayDuration(const std::shared_ptr<relay::Relay>& relay,
+                                           std::shared_ptr<asio::steady_timer> timer) {
+  const bool counted = maxDurationReached();
+  const auto ends = connection_started_ + listener_->max_connection_duration;
+  timer->expires_at(ends);
+  timer->async_wait([timer, weak = std::weak_ptr<relay::Relay>(relay), listener = listener_,
+                     counted](const error_code& ec) {
+    auto relay = weak.lock();
+    if (ec || !relay) return;
+    if (!counted) {
+      listener->stats.downstream_cx_max_duration_reached.fetch_add(1, std::memory_order_relaxed);
+    }
+    spdlog::debug("[http] max connection duration reached: closing a WebSocket with 1001");
+    relay->goAway(1001);
+  });
+}
+
 awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
+  keep_alive = keep_alive && !maxDurationReached();
   stats_.countResponse(r.status);
   auto res = r.toResponse(keep_alive);
   auto [ec, n] = co_await bhttp::async_write(client_, res, kAsTuple);
@@ -234,12 +430,8 @@ awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
 }
 
 awaitable<bool> DownstreamSession::handleRequest(Request req) {
-  const bool keep_alive = req.keep_alive();
+  const bool keep_alive = requestKeepsAlive(req);
   const bool upgrade = hasUpgradeHeader(req);
-  if (req.version() >= 11 && req.find(bhttp::field::host) == req.end()) {
-    if (upgrade) stats_.countUpgrade(stats::UpgradeOutcome::kBadRequest);
-    co_return co_await reply(localReply(400, "missing host header"), false);
-  }
   const RouteEntry* route = listener_->router.match(req[bhttp::field::host], req.target());
   if (route == nullptr) {
     logFlag(accesslog::ResponseFlag::kNoRouteFound);
@@ -412,7 +604,7 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
 }
 
 awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, bool upgrade) {
-  const bool keep_alive = req.keep_alive();
+  const bool keep_alive = requestKeepsAlive(req);
   const bool head = req.method() == bhttp::verb::head;
   UpstreamConnection up = co_await connectUpstream(route);
   const auto count = [&](stats::UpgradeOutcome outcome) {
@@ -504,24 +696,31 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     relay::RelayOptions options;
     options.upgraded_at = std::chrono::steady_clock::now();
     options.connected_at = up.connected_at;
-    options.frame_limits = route.frame_limits;
     stats_.websocket_handshake_ms.record(
         std::chrono::duration<double, std::milli>(options.upgraded_at - request_started_).count());
     const auto to_upstream = beast::buffers_to_string(buffer_.data());
     const auto to_client = beast::buffers_to_string(upstream_buffer.data());
     options.idle_timeout = route.idle_timeout;
+    options.frame_limits = route.frame_limits;
     if (log_record_) {
       log_record_->response_code = 101;
       log_record_->bytes_sent = n;
       options.access_log = listener_->access_log.get();
       options.log_record = std::move(log_record_);
     }
-    auto relay = std::make_shared<relay::Relay>(
-        std::move(client_), std::move(*upstream_socket_), std::move(up.slot), route.cluster, stats_,
-        std::move(downstream_active_), tracker_, std::move(options));
+    std::shared_ptr<asio::steady_timer> duration_timer;
+    if (listener_->max_connection_duration.count() > 0) {
+      duration_timer = std::make_shared<asio::steady_timer>(client_.get_executor());
+    }
+    std::shared_ptr<relay::Relay> relay(
+        new relay::Relay(std::move(client_), std::move(*upstream_socket_), std::move(up.slot),
+                         route.cluster, stats_, std::move(downstream_active_), tracker_,
+                         std::move(options)),
+        RelayDeleter{duration_timer});
     upstream_socket_.reset();
     handed_off_ = true;
     relay->start(to_upstream, to_client);
+    if (duration_timer) limitRelayDuration(relay, std::move(duration_timer));
     co_return false;
   }
 
@@ -531,7 +730,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   upstream_socket_->close(ignored);
   upstream_socket_.reset();
   up.slot.reset();
-  const bool keep = keep_alive && !upgrade;
+  const bool keep = keep_alive && !upgrade && !maxDurationReached();
   Response out = parser.release();
   prepareDownstreamResponse(out, keep, head);
   stats_.countResponse(out.result_int());

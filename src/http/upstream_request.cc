@@ -1,8 +1,10 @@
 #include "wslb/http/upstream_request.h"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <vector>
 
+#include "wslb/http/connection_header.h"
 #include "wslb/upstream/random.h"
 #include "wslb/websocket/handshake.h"
 
@@ -12,23 +14,25 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
+// Fields a client may list in Connection that are never removed for it: Host (routing) and the
+// message framing, which wslb re-serialises from what it parsed (dropping them would send the
+// body unframed), and what a WebSocket handshake needs (wslb sets Connection/Upgrade itself).
+bool isProtectedField(std::string_view name) {
+  for (std::string_view kept :
+       {"host", "content-length", "transfer-encoding", "sec-websocket-key", "sec-websocket-version",
+        "sec-websocket-protocol", "sec-websocket-extensions", "sec-websocket-accept"}) {
+    if (boost::beast::iequals(name, kept)) return true;
+  }
+  return false;
+}
+
 template <class Fields>
 void removeHopByHop(Fields& fields) {
+  // Field names cannot be erased while the Connection lines are walked; a request names few.
   std::vector<std::string> named;
-  for (auto it = fields.find(bhttp::field::connection);
-       it != fields.end() && it->name() == bhttp::field::connection; ++it) {
-    std::string_view v = it->value();
-    size_t pos = 0;
-    while (pos <= v.size()) {
-      size_t comma = v.find(',', pos);
-      if (comma == std::string_view::npos) comma = v.size();
-      std::string_view tok = v.substr(pos, comma - pos);
-      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-      if (!tok.empty()) named.emplace_back(tok);
-      pos = comma + 1;
-    }
-  }
+  forEachConnectionToken(fields, [&named](std::string_view token) {
+    if (!isProtectedField(token)) named.emplace_back(token);
+  });
   for (const auto& n : named) fields.erase(n);
   fields.erase(bhttp::field::connection);
   fields.erase(bhttp::field::keep_alive);
@@ -38,11 +42,21 @@ void removeHopByHop(Fields& fields) {
   fields.erase(bhttp::field::upgrade);
 }
 
+// Beast 1.81 serialises an empty chunked string body as two last-chunks ("0\r\n\r\n0\r\n\r\n"),
+// and the peer would read the second as the start of another message. The body is complete in
+// memory, so an empty one goes out with Content-Length: 0 instead.
+template <class Message>
+void frameEmptyChunkedBody(Message& msg) {
+  if (msg.chunked() && msg.body().empty()) {
+    msg.erase(bhttp::field::transfer_encoding);
+    msg.content_length(0);
+  }
+}
+
 }  // namespace
 
 bool hasUpgradeHeader(const Request& req) {
-  return req.find(bhttp::field::upgrade) != req.end() &&
-         websocket::headerHasToken(req[bhttp::field::connection], "upgrade");
+  return req.find(bhttp::field::upgrade) != req.end() && connectionTokens(req).upgrade;
 }
 
 bool isWebSocketUpgrade(const Request& req) {
@@ -84,13 +98,18 @@ void prepareUpstreamRequest(Request& req, std::string_view client_ip, bool upgra
   }
   req.set("x-forwarded-proto", "http");
   if (req.find("x-request-id") == req.end()) req.set("x-request-id", newRequestId());
+  frameEmptyChunkedBody(req);
 }
 
 void prepareDownstreamResponse(Response& res, bool keep_alive, bool head_request) {
   removeHopByHop(res);
-  if (!head_request && !res.chunked() && res.result_int() / 100 != 1 && res.result_int() != 204 &&
+  if (!head_request && res.result_int() / 100 != 1 && res.result_int() != 204 &&
       res.result_int() != 304) {
-    res.prepare_payload();
+    if (res.chunked()) {
+      frameEmptyChunkedBody(res);
+    } else {
+      res.prepare_payload();
+    }
   }
   res.keep_alive(keep_alive);
 }

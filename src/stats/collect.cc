@@ -195,6 +195,9 @@ void appendHcmStats(const HcmStats& h, std::vector<Stat>& out) {
   add("downstream_rq_4xx", kC, load(h.downstream_rq_4xx));
   add("downstream_rq_5xx", kC, load(h.downstream_rq_5xx));
   add("downstream_rq_idle_timeout", kC, load(h.downstream_rq_idle_timeout));
+  add("downstream_rq_header_timeout", kC, load(h.downstream_rq_header_timeout));
+  add("downstream_cx_idle_timeout", kC, load(h.downstream_cx_idle_timeout));
+  add("downstream_cx_max_duration_reached", kC, load(h.downstream_cx_max_duration_reached));
 
   // WebSocket stats of wslb's own, in the same naming scheme: the flat name carries the tag
   // value, the tag-extracted name does not.

@@ -273,6 +273,19 @@ struct HttpConnectionManager {
   std::optional<Duration> stream_idle_timeout;
   /// access_log[], in order (docs/configuration.md, "Access log").
   std::vector<AccessLogConfig> access_logs;
+  /// max_request_headers_kb: largest request head (request line and header fields), in KiB
+  /// (Envoy default 60; 1 to 8192). Larger gets 431.
+  uint32_t max_request_headers_kb = 60;
+  /// request_headers_timeout: from the first byte of a request to the end of its headers
+  /// (wslb default 60 s; Envoy's is disabled; 0 = disabled).
+  Duration request_headers_timeout{60000};
+  /// common_http_protocol_options.idle_timeout: a connection with no request in flight is closed
+  /// after this (Envoy default 1 h; 0 = disabled). Not for upgraded connections.
+  Duration idle_timeout{3600000};
+  /// common_http_protocol_options.max_connection_duration (0 = none, the default).
+  Duration max_connection_duration{0};
+  /// common_http_protocol_options.max_headers_count (Envoy default 100; at least 1).
+  uint32_t max_headers_count = 100;
 };
 
 struct Listener {

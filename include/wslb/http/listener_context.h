@@ -20,7 +20,16 @@ struct ListenerContext {
       : name(std::move(listener_name)),
         router(hcm, clusters),
         stats(hcm.stat_prefix),
-        access_log(std::make_shared<accesslog::AccessLog>(hcm)) {}
+        access_log(std::make_shared<accesslog::AccessLog>(hcm)),
+        max_request_headers_bytes(size_t{hcm.max_request_headers_kb} * 1024),
+        max_headers_count(hcm.max_headers_count),
+        request_headers_timeout(hcm.request_headers_timeout),
+        request_body_timeout(hcm.stream_idle_timeout.value_or(kDefaultRequestBodyTimeout)),
+        idle_timeout(hcm.idle_timeout),
+        max_connection_duration(hcm.max_connection_duration) {}
+
+  /// Envoy's stream_idle_timeout default, which bounds reading a request body when unset.
+  static constexpr std::chrono::milliseconds kDefaultRequestBodyTimeout{std::chrono::minutes(5)};
 
   std::string name;
   Router router;
@@ -28,12 +37,25 @@ struct ListenerContext {
   /// The listener's access_log entries (log() never blocks a worker; enabled() false if none).
   /// Stopped (queue drained) by the server after the workers.
   std::shared_ptr<accesslog::AccessLog> access_log;
-  /// Envoy's max_request_headers_kb default (60 KiB); larger headers get 431.
+  /// max_request_headers_kb (Envoy default 60 KiB): request line and fields; larger gets 431.
   size_t max_request_headers_bytes = 60 * 1024;
+  /// common_http_protocol_options.max_headers_count (Envoy default 100); more gets 431.
+  size_t max_headers_count = 100;
   /// Largest plain-HTTP body relayed (request or response); larger gets 413 / 502.
   size_t max_body_bytes = 1024 * 1024;
-  /// Time allowed for a complete request head (slowloris guard); the connection is closed after.
+  /// request_headers_timeout: from a request's first byte to the end of its head (slowloris
+  /// guard; 408, then the connection is closed). 0 = none.
   std::chrono::milliseconds request_headers_timeout{std::chrono::seconds(60)};
+  /// Time allowed for the rest of a request body once its head is in (stream_idle_timeout;
+  /// 408 after it). 0 = none.
+  std::chrono::milliseconds request_body_timeout{kDefaultRequestBodyTimeout};
+  /// common_http_protocol_options.idle_timeout: a connection with no request in flight is closed
+  /// after this. 0 = none. Upgraded connections use their route's idle timeout instead.
+  std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};
+  /// common_http_protocol_options.max_connection_duration: 0 = none. A keep-alive connection
+  /// then ends (`connection: close` on the next response, or closed when idle); an upgraded
+  /// WebSocket gets Close 1001 both ways.
+  std::chrono::milliseconds max_connection_duration{0};
 };
 
 }  // namespace wslb::http

@@ -59,6 +59,9 @@ struct HcmStats {
   std::atomic<uint64_t> downstream_rq_4xx{0};
   std::atomic<uint64_t> downstream_rq_5xx{0};
   std::atomic<uint64_t> downstream_rq_idle_timeout{0};
+  std::atomic<uint64_t> downstream_rq_header_timeout{0};
+  std::atomic<uint64_t> downstream_cx_idle_timeout{0};
+  std::atomic<uint64_t> downstream_cx_max_duration_reached{0};
 
   /// Upgrade requests by outcome (index: UpgradeOutcome).
   std::array<std::atomic<uint64_t>, static_cast<size_t>(UpgradeOutcome::kCount)> upgrades{};
@@ -77,7 +80,8 @@ struct HcmStats {
                     &downstream_cx_rx_bytes_total, &downstream_cx_tx_bytes_total,
                     &downstream_rq_total, &downstream_rq_ws_on_non_ws_route, &downstream_rq_1xx,
                     &downstream_rq_2xx, &downstream_rq_3xx, &downstream_rq_4xx, &downstream_rq_5xx,
-                    &downstream_rq_idle_timeout}) {
+                    &downstream_rq_idle_timeout, &downstream_rq_header_timeout,
+                    &downstream_cx_idle_timeout, &downstream_cx_max_duration_reached}) {
       c->store(0, std::memory_order_relaxed);
     }
     for (auto& c : upgrades) c.store(0, std::memory_order_relaxed);

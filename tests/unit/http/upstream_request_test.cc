@@ -66,6 +66,48 @@ TEST(UpstreamRequest, PlainRequestAppendsForwardedForAndKeepsRequestId) {
   EXPECT_EQ(req[bhttp::field::connection], "close");
 }
 
+TEST(UpstreamRequest, FieldsNamedOnEveryConnectionLineAreDropped) {
+  Request req{bhttp::verb::get, "/x", 11};
+  req.set(bhttp::field::host, "a");
+  req.insert(bhttp::field::connection, " X-One ,x-two");
+  req.insert(bhttp::field::connection, "\tx-three");
+  req.set("x-one", "1");
+  req.set("x-two", "2");
+  req.set("x-three", "3");
+  req.set("x-kept", "k");
+  prepareUpstreamRequest(req, "2.2.2.2", false);
+  EXPECT_EQ(req.find("x-one"), req.end());
+  EXPECT_EQ(req.find("x-two"), req.end());
+  EXPECT_EQ(req.find("x-three"), req.end());
+  EXPECT_EQ(req["x-kept"], "k");
+}
+
+TEST(UpstreamRequest, HostFramingAndHandshakeFieldsAreNeverDropped) {
+  Request post{bhttp::verb::post, "/x", 11};
+  post.set(bhttp::field::host, "a");
+  post.set(bhttp::field::connection, "host, content-length, Transfer-Encoding");
+  post.set(bhttp::field::content_length, "3");
+  post.body() = "abc";
+  prepareUpstreamRequest(post, "2.2.2.2", false);
+  EXPECT_EQ(post[bhttp::field::host], "a");
+  EXPECT_EQ(post[bhttp::field::content_length], "3");
+
+  auto req = upgrade();
+  req.set(bhttp::field::connection, "Upgrade, Sec-WebSocket-Key, sec-websocket-version");
+  prepareUpstreamRequest(req, "10.1.2.3", true);
+  EXPECT_EQ(req[bhttp::field::sec_websocket_key], "dGhlIHNhbXBsZSBub25jZQ==");
+  EXPECT_EQ(req[bhttp::field::sec_websocket_version], "13");
+  EXPECT_EQ(req[bhttp::field::connection], "Upgrade");
+}
+
+TEST(UpstreamRequest, UpgradeTokenOnASecondConnectionLine) {
+  auto req = upgrade();
+  req.set(bhttp::field::connection, "keep-alive");
+  req.insert(bhttp::field::connection, "Upgrade");
+  EXPECT_TRUE(hasUpgradeHeader(req));
+  EXPECT_TRUE(isWebSocketUpgrade(req));
+}
+
 TEST(UpstreamRequest, RequestIdsDiffer) {
   EXPECT_NE(newRequestId(), newRequestId());
 }
