@@ -133,6 +133,13 @@ class DownstreamSession final : public relay::Closable,
     deadline_.cancel();
     pending_timer_.cancel();
   }
+  /// The drain: a connection waiting for its next request is closed now; one with a request in
+  /// flight finishes it (its response says `connection: close`), and a WebSocket it upgrades
+  /// meanwhile gets Close `code` as soon as it is relayed.
+  void goAway(uint16_t code) override {
+    go_away_code_ = code;
+    if (awaiting_request_) closeNow();
+  }
 
  private:
   awaitable<void> run(std::shared_ptr<DownstreamSession> self);
@@ -231,6 +238,8 @@ class DownstreamSession final : public relay::Closable,
   bool woken_ = false;
   bool closed_ = false;
   bool handed_off_ = false;
+  bool awaiting_request_ = false;  ///< between requests (awaitNextRequest).
+  uint16_t go_away_code_ = 0;      ///< set by goAway(): no further request on this connection.
 };
 
 awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) {
@@ -292,7 +301,10 @@ awaitable<bool> DownstreamSession::awaitNextRequest() {
                     std::chrono::milliseconds(1),
                 Phase::kIdle);
   }
+  if (go_away_code_ != 0) co_return false;
+  awaiting_request_ = true;
   auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, kAsTuple);
+  awaiting_request_ = false;
   const bool timed_out = timed_out_;
   cancelDeadline();
   if (timed_out) {
@@ -415,7 +427,7 @@ void DownstreamSession::limitRelayDuration(const std::shared_ptr<relay::Relay>& 
 }
 
 awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
-  keep_alive = keep_alive && !maxDurationReached();
+  keep_alive = keep_alive && go_away_code_ == 0 && !maxDurationReached();
   stats_.countResponse(r.status);
   auto res = r.toResponse(keep_alive);
   auto [ec, n] = co_await bhttp::async_write(client_, res, kAsTuple);
@@ -721,6 +733,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     handed_off_ = true;
     relay->start(to_upstream, to_client);
     if (duration_timer) limitRelayDuration(relay, std::move(duration_timer));
+    if (go_away_code_ != 0) relay->goAway(go_away_code_);  // upgraded during a drain
     co_return false;
   }
 
@@ -730,7 +743,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   upstream_socket_->close(ignored);
   upstream_socket_.reset();
   up.slot.reset();
-  const bool keep = keep_alive && !upgrade && !maxDurationReached();
+  const bool keep = keep_alive && !upgrade && go_away_code_ == 0 && !maxDurationReached();
   Response out = parser.release();
   prepareDownstreamResponse(out, keep, head);
   stats_.countResponse(out.result_int());

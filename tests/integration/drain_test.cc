@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -164,6 +169,81 @@ TEST(Drain, GracefulDrainListenersAcceptsUntilTheDrainTimeEnds) {
   EXPECT_EQ(during.receive(), "accepted while draining");
   EXPECT_EQ(awaitClose(during), 1001);
   EXPECT_TRUE(connectRefused(lb.port()));
+  auto stopped = std::async(std::launch::async, [&] { lb.server().wait(); });
+  EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
+}
+
+// Answers one plain HTTP request `delay` after reading it.
+class SlowHttpBackend {
+ public:
+  explicit SlowHttpBackend(std::chrono::milliseconds delay)
+      : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this, delay] {
+      try {
+        asio::ip::tcp::socket s(io_);
+        acceptor_.accept(s);
+        asio::streambuf head;
+        asio::read_until(s, head, "\r\n\r\n");
+        std::this_thread::sleep_for(delay);
+        asio::write(s,
+                    asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")));
+        boost::system::error_code ec;
+        s.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+      } catch (const std::exception&) {
+      }
+    });
+  }
+  ~SlowHttpBackend() { thread_.join(); }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+TEST(Drain, ARequestInFlightFinishesWithConnectionClose) {
+  SlowHttpBackend backend(1500ms);
+  ConfigSpec spec;
+  spec.ports = {backend.port()};
+  InProcessWslb::Drain drain;
+  drain.time = 200ms;
+  drain.close_grace = 5s;
+  InProcessWslb lb(makeConfig(spec), 2, drain);
+  auto response = std::async(std::launch::async, [&] {
+    return rawRequest(lb.port(), "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+  });
+  std::this_thread::sleep_for(300ms);  // the request is at the backend
+  lb.server().shutdown();              // its drain time ends while the backend still thinks
+  const HttpResult r = response.get();
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "slow");
+  EXPECT_EQ(r.headers.count("connection") ? r.headers.at("connection") : "", "close");
+  auto stopped = std::async(std::launch::async, [&] { lb.server().wait(); });
+  EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
+}
+
+TEST(Drain, AnIdleKeepAliveConnectionIsClosedWhenTheDrainTimeEnds) {
+  auto backends = startEchoBackends(1);
+  ConfigSpec spec;
+  spec.ports = portsOf(backends);
+  InProcessWslb::Drain drain;
+  drain.time = 300ms;
+  InProcessWslb lb(makeConfig(spec), 2, drain);
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), lb.port()});
+  timeval tv{10, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  asio::write(s, asio::buffer(std::string("GET /plain HTTP/1.1\r\nHost: a\r\n\r\n")));
+  asio::streambuf head;
+  asio::read_until(s, head, "\r\n\r\n");  // an answer; the connection stays open
+  lb.server().shutdown();
+  // The rest of that answer's body, if any, then the end of the connection.
+  boost::system::error_code ec;
+  char buf[4096];
+  for (int i = 0; i < 100 && !ec; ++i) s.read_some(asio::buffer(buf), ec);
+  EXPECT_EQ(ec, asio::error::eof);
   auto stopped = std::async(std::launch::async, [&] { lb.server().wait(); });
   EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
 }
