@@ -20,6 +20,7 @@
 #include "fuzz_check.h"
 #include "wslb/config/loader.h"
 #include "wslb/http/listener_context.h"
+#include "wslb/http/request_validation.h"
 #include "wslb/http/upstream_request.h"
 #include "wslb/upstream/cluster_manager.h"
 #include "wslb/websocket/handshake.h"
@@ -155,6 +156,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   Request req;
   if (!parseRequest(bytes, ctx.max_request_headers_bytes, ctx.max_body_bytes, req)) return 0;
+  // DownstreamSession::readRequestHead() and run(): the raw head is scanned, the parsed head
+  // validated, and an absolute-form target's authority replaces Host, before any routing.
+  const size_t head_end = bytes.find("\r\n\r\n");
+  const std::string_view head =
+      head_end == std::string_view::npos ? bytes : bytes.substr(0, head_end + 4);
+  if (wslb::http::scanRequestHead(head)) return 0;
+  if (wslb::http::validateRequestHead(req, ctx.max_headers_count)) return 0;
+  wslb::http::useAbsoluteFormAuthority(req);
 
   // DownstreamSession::handleRequest().
   const bool keep_alive = req.keep_alive();
