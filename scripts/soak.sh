@@ -4,112 +4,57 @@
 #
 # Usage: scripts/soak.sh                 10 minutes
 #        SOAK_SECONDS=120 scripts/soak.sh
+#        SOAK_BUILD_DIR=build scripts/soak.sh   an existing build tree instead of build-release/
 #
-# Three wslb-echo pods and wslb (Release build in build-release/) on free loopback ports; the load
-# is wslb-loadgen: an echo loop on 256 connections, plus a handshake loop (connections opened and
-# closed all the time) and short idle batches. wslb's RSS is sampled every 10 s; the run fails if
-# RSS at the end is more than 10% (and 8 MiB) above its level after the first two minutes (or
-# after the first fifth of a shorter run), or if any count is not back to zero afterwards.
+# Three wslb-echo pods and wslb (Release build in build-release/) on free loopback ports, set up
+# with the peer tests' helpers (tests/peers/peer_lib.sh); the load is wslb-loadgen: an echo loop
+# on 256 connections, a handshake loop (connections opened and closed all the time) and, every
+# minute, a batch of 2,000 idle connections that come and go. wslb's RSS is sampled every 10 s;
+# the run fails if RSS at the end is more than 10% (and 8 MiB) above its level after the first
+# two minutes (or the first fifth of a shorter run), or if any count is not back to zero.
 # Stops exactly the processes it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 SOAK_SECONDS=${SOAK_SECONDS:-600}
-BUILD_DIR=build-release
+BUILD_DIR=${SOAK_BUILD_DIR:-build-release}
 [[ $SOAK_SECONDS =~ ^[0-9]+$ ]] && [ "$SOAK_SECONDS" -ge 30 ] || {
   echo "soak: SOAK_SECONDS must be a whole number >= 30" >&2
   exit 2
 }
 
-. "$ROOT/scripts/lib/processes.sh"
-PIDS=()
-WORK=$(mktemp -d /tmp/wslb-soak.XXXXXX)
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  [ "${#PIDS[@]}" -gt 0 ] && stop_pids "${PIDS[@]}"
-  echo "soak: logs in $WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 bash scripts/install-deps.sh
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+[ -n "${SOAK_BUILD_DIR:-}" ] || cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD_DIR" -j2 --target wslb wslb-echo wslb-loadgen >/dev/null
 ulimit -n "$(ulimit -Hn)"
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=../tests/peers/peer_lib.sh
+. tests/peers/peer_lib.sh
+PEER_KEEP_WORK=1
 
-ECHO_PORTS=()
+pods=()
 for i in 1 2 3; do
-  port=$(free_port)
-  "$BUILD_DIR/wslb-echo" --port "$port" --id "pod-$i" >"$WORK/pod-$i.log" 2>&1 &
-  PIDS+=($!)
-  ECHO_PORTS+=("$port")
+  start_bg "pod-$i" "$BUILD_DIR/wslb-echo" --port 0 --id "pod-$i"
+  wait_listening "pod-$i" "$LAST_PID" 10
+  pods+=("$LISTEN_PORT")
 done
-LISTEN=$(free_port)
-ADMIN=$(free_port)
-{
-  cat <<YAML
-admin: {address: {socket_address: {address: 127.0.0.1, port_value: $ADMIN}}}
-static_resources:
-  listeners:
-  - name: ws
-    address: {socket_address: {address: 127.0.0.1, port_value: $LISTEN}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_ws
-          upgrade_configs: [{upgrade_type: websocket}]
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [{match: {prefix: "/"}, route: {cluster: pods, timeout: 0s}}]
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-  clusters:
-  - name: pods
-    connect_timeout: 1s
-    lb_policy: LEAST_REQUEST
-    circuit_breakers: {thresholds: [{max_connections: 100000, max_pending_requests: 1000}]}
-    load_assignment:
-      cluster_name: pods
-      endpoints:
-      - lb_endpoints:
-YAML
-  for port in "${ECHO_PORTS[@]}"; do
-    echo "        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: $port}}}"
-  done
-} >"$WORK/wslb.yaml"
-"$BUILD_DIR/wslb" -c "$WORK/wslb.yaml" --concurrency 1 --drain-time-s 1 >"$WORK/wslb.log" 2>&1 &
-WSLB_PID=$!
-PIDS+=("$WSLB_PID")
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$ADMIN/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$ADMIN/ready" >/dev/null || { tail -20 "$WORK/wslb.log"; exit 1; }
+free_ports 2
+ADMIN=${FREE_PORTS[0]}
+LISTEN=${FREE_PORTS[1]}
+write_wslb_config "$PEER_WORK/wslb.yaml" "$ADMIN" "$LISTEN" "${pods[@]}"
+start_bg wslb "$BUILD_DIR/wslb" -c "$PEER_WORK/wslb.yaml" --concurrency 1 --drain-time-s 1
+WSLB_PID=$LAST_PID
+wait_ready wslb "http://127.0.0.1:$ADMIN/ready" "$WSLB_PID" 20
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$WSLB_PID/status"; }
 LOADGEN="$BUILD_DIR/bench/wslb-loadgen"
-"$LOADGEN" --mode echo --port "$LISTEN" --connections 256 --duration "$SOAK_SECONDS" \
-  --warmup 0 >"$WORK/echo.txt" 2>&1 &
-ECHO_LOAD=$!
-PIDS+=("$ECHO_LOAD")
-"$LOADGEN" --mode handshake --port "$LISTEN" --connections 8 --duration "$SOAK_SECONDS" \
-  --warmup 0 >"$WORK/handshake.txt" 2>&1 &
-HS_LOAD=$!
-PIDS+=("$HS_LOAD")
+start_bg echo-load "$LOADGEN" --mode echo --port "$LISTEN" --connections 256 \
+  --duration "$SOAK_SECONDS" --warmup 0
+ECHO_LOAD=$LAST_PID
+start_bg handshake-load "$LOADGEN" --mode handshake --port "$LISTEN" --connections 8 \
+  --duration "$SOAK_SECONDS" --warmup 0
+HS_LOAD=$LAST_PID
 
-echo "soak: ${SOAK_SECONDS}s; wslb pid $WSLB_PID; RSS every 10 s (KiB)"
+echo "soak: ${SOAK_SECONDS}s; wslb pid $WSLB_PID; RSS every 10 s (KiB); logs in $PEER_WORK"
 BASELINE_AT=$((SOAK_SECONDS / 5 < 120 ? SOAK_SECONDS / 5 : 120))
 baseline=""
 start=$(date +%s)
@@ -117,10 +62,9 @@ samples=()
 while :; do
   elapsed=$(($(date +%s) - start))
   [ "$elapsed" -ge "$SOAK_SECONDS" ] && break
-  # Every minute, a batch of idle connections comes and goes as well.
   if [ $((elapsed % 60)) -lt 10 ]; then
     "$LOADGEN" --mode idle --port "$LISTEN" --connections 2000 --duration 5 \
-      >>"$WORK/idle.txt" 2>&1 || true
+      >>"$PEER_WORK/idle.txt" 2>&1 || true
   fi
   rss=$(rss_kib)
   samples+=("$rss")
@@ -130,14 +74,15 @@ while :; do
 done
 wait "$ECHO_LOAD" "$HS_LOAD" || true
 final=$(rss_kib)
+baseline=${baseline:-$final}
 max=$(printf '%s\n' "${samples[@]}" "$final" | sort -n | tail -1)
 echo "soak: baseline ${baseline} KiB (at ${BASELINE_AT}s), final ${final} KiB, max ${max} KiB"
-tail -n 3 "$WORK/echo.txt" "$WORK/handshake.txt"
+tail -n 3 "$PEER_WORK/echo-load.out" "$PEER_WORK/handshake-load.out"
 
 sleep 2
 stats=$(curl -fs "http://127.0.0.1:$ADMIN/stats")
 status=0
-for name in cluster.pods.upstream_cx_active http.ingress_ws.downstream_cx_active \
+for name in cluster.backend.upstream_cx_active http.ingress_ws.downstream_cx_active \
   http.ingress_ws.downstream_cx_upgrades_active; do
   value=$(printf '%s\n' "$stats" | awk -F': ' -v n="$name" '$1 == n {print $2}')
   echo "soak: $name = $value"

@@ -21,7 +21,9 @@ namespace wslb::server {
 namespace asio = boost::asio;
 using std::chrono::steady_clock;
 
-void Server::shutdown() { requestDrain(/*keep_accepting=*/false); }
+void Server::shutdown() {
+  requestDrain(/*keep_accepting=*/false);
+}
 
 void Server::drainListeners(const admin::DrainListenersOptions& options) {
   listeners_draining_ = true;

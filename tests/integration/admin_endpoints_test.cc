@@ -57,15 +57,6 @@ int64_t metric(const json::object& host, const std::string& name) {
   return -1;
 }
 
-/// True when a TCP connect to `port` is refused right now.
-bool connectRefused(uint16_t port) {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  boost::system::error_code ec;
-  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  return ec == asio::error::connection_refused;
-}
-
 std::string statLine(InProcessWslb& lb, const std::string& name) {
   const auto text = lb.admin("/stats?filter=" + name + "$");
   return text;

@@ -23,27 +23,6 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-bool connectRefused(uint16_t port) {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  boost::system::error_code ec;
-  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  return ec == asio::error::connection_refused;
-}
-
-// Reads until the server's Close arrives (messages before it are skipped); returns its code, or
-// 0 if the connection ended another way. Bounded by the client's socket timeout.
-uint16_t awaitClose(WsClient& client) {
-  for (int i = 0; i < 100; ++i) {
-    boost::beast::flat_buffer buffer;
-    boost::system::error_code ec;
-    client.stream().read(buffer, ec);
-    if (ec == boost::beast::websocket::error::closed) return client.stream().reason().code;
-    if (ec) return 0;
-  }
-  return 0;
-}
-
 size_t totalActive(const std::vector<std::unique_ptr<echo::EchoServer>>& backends) {
   size_t n = 0;
   for (const auto& b : backends) n += b->active();
@@ -69,7 +48,7 @@ TEST(Drain, OpenWebSocketsGoOnForTheDrainTimeThenGet1001) {
     c->sendText("during");
     EXPECT_EQ(c->receive(), "during");
   }
-  for (auto& c : clients) EXPECT_EQ(awaitClose(*c), 1001);
+  for (auto& c : clients) EXPECT_EQ(c->awaitClose(), 1001);
   EXPECT_GE(Clock::now() - start, 1200ms);  // not before the drain time (generous)
   EXPECT_TRUE(waitFor([&] { return totalActive(backends) == 0; }, 10s));
   lb.server().wait();
@@ -95,7 +74,7 @@ std::chrono::milliseconds closeSpread(server::DrainStrategy strategy) {
   std::vector<std::thread> readers;
   for (int i = 0; i < kClients; ++i) {
     readers.emplace_back([&, i] {
-      codes[i] = awaitClose(*clients[i]);
+      codes[i] = clients[i]->awaitClose();
       closed_at[i] = Clock::now();
     });
   }
@@ -149,7 +128,7 @@ TEST(Drain, DrainListenersStopsAcceptingThenSends1001AndExits) {
   ASSERT_TRUE(waitFor([&] { return connectRefused(lb.port()); }, 5s));
   client.sendText("still relayed");
   EXPECT_EQ(client.receive(), "still relayed");
-  EXPECT_EQ(awaitClose(client), 1001);
+  EXPECT_EQ(client.awaitClose(), 1001);
   auto stopped = std::async(std::launch::async, [&] { lb.server().wait(); });
   EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
   EXPECT_EQ(backends[0]->active(), 0u);
@@ -167,7 +146,7 @@ TEST(Drain, GracefulDrainListenersAcceptsUntilTheDrainTimeEnds) {
   WsClient during(lb.port());  // still accepted
   during.sendText("accepted while draining");
   EXPECT_EQ(during.receive(), "accepted while draining");
-  EXPECT_EQ(awaitClose(during), 1001);
+  EXPECT_EQ(during.awaitClose(), 1001);
   EXPECT_TRUE(connectRefused(lb.port()));
   auto stopped = std::async(std::launch::async, [&] { lb.server().wait(); });
   EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);

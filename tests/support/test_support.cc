@@ -287,6 +287,17 @@ uint16_t WsClient::close(uint16_t code) {
   return ws_->reason().code;
 }
 
+uint16_t WsClient::awaitClose() {
+  for (int i = 0; i < 1000; ++i) {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    ws_->read(buffer, ec);
+    if (ec == bws::error::closed) return ws_->reason().code;
+    if (ec) return 0;
+  }
+  return 0;
+}
+
 void WsClient::abort() {
   auto& sock = ws_->next_layer();
   ::linger l{1, 0};
@@ -364,6 +375,14 @@ uint16_t unusedPort() {
   asio::io_context io;
   tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   return a.local_endpoint().port();
+}
+
+bool connectRefused(uint16_t port) {
+  asio::io_context io;
+  tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  return ec == asio::error::connection_refused;
 }
 
 }  // namespace wslb::test

@@ -106,6 +106,9 @@ class WsClient {
   void ping(const std::string& payload);
   /// Sends Close(code) and reads until the peer's Close; returns the code the peer sent back.
   uint16_t close(uint16_t code);
+  /// Reads (skipping messages) until the server's Close arrives and answers it; returns its
+  /// code, or 0 if the connection ended another way. Bounded by the socket timeout.
+  uint16_t awaitClose();
   /// Resets the TCP connection (SO_LINGER 0) without a Close frame.
   void abort();
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket>& stream() { return *ws_; }
@@ -144,5 +147,7 @@ std::string makeTempDir();
 void writeFile(const std::string& path, const std::string& text);
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 uint16_t unusedPort();
+/// True when a TCP connect to 127.0.0.1:`port` is refused right now.
+bool connectRefused(uint16_t port);
 
 }  // namespace wslb::test
