@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "health_test_util.h"
+
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -18,6 +20,9 @@
 
 namespace wslb::health {
 namespace {
+
+using test::endpointAt;
+using test::waitFor;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -76,21 +81,6 @@ class StatusServer {
   std::string last_;
   std::thread thread_;
 };
-
-bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
-config::Endpoint endpointAt(uint16_t port) {
-  config::Endpoint e;
-  e.address = {"127.0.0.1", port};
-  return e;
-}
 
 uint16_t closedPort() {
   asio::io_context io;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "health_test_util.h"
+
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -16,6 +18,9 @@
 
 namespace wslb::health {
 namespace {
+
+using test::endpointAt;
+using test::waitFor;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -58,21 +63,6 @@ class OkServer {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
-
-bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
-config::Endpoint endpointAt(uint16_t port) {
-  config::Endpoint e;
-  e.address = {"127.0.0.1", port};
-  return e;
-}
 
 config::HealthCheck fastCheck() {
   config::HealthCheck hc;
