@@ -175,6 +175,10 @@ void checkXdsCluster(Context& ctx, const Bootstrap& bootstrap, const std::string
       ctx.error(path, "cluster \"" + name + "\" must be a STATIC cluster (it carries xDS)");
     } else if (cluster.endpoints.empty()) {
       ctx.error(path, "cluster \"" + name + "\" has no endpoints");
+    } else if (cluster.tls) {
+      ctx.error(path, "cluster \"" + name +
+                          "\" has a TLS transport_socket: TLS toward the control plane is " +
+                          std::string(kNotSupported));
     }
     return;
   }

@@ -8,6 +8,7 @@
 #include "config/config_source_section.h"
 #include "config/health_section.h"
 #include "config/metadata.h"
+#include "config/tls_section.h"
 
 namespace wslb::config {
 namespace {
@@ -307,9 +308,11 @@ Cluster readCluster(Context& ctx, const Field& field) {
     });
   }
   // Each of these would change where or how traffic goes.
-  map.reject({"transport_socket", "transport_socket_matches", "cluster_type",
-              "load_balancing_policy", "lb_subset_config", "upstream_bind_config", "filters",
-              "upstream_config"});
+  if (std::optional<Field> socket = map.take("transport_socket")) {
+    out.tls = readUpstreamTransportSocket(ctx, *socket);
+  }
+  map.reject({"transport_socket_matches", "cluster_type", "load_balancing_policy",
+              "lb_subset_config", "upstream_bind_config", "filters", "upstream_config"});
   // The upstream protocol: wslb speaks HTTP/1.1 to WebSocket backends and HTTP/2 (gRPC) to xDS
   // clusters whatever these say, which is what they are set to in practice.
   map.accept({"http2_protocol_options", "typed_extension_protocol_options"});

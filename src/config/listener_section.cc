@@ -1,10 +1,13 @@
 #include "config/listener_section.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
 #include "config/access_log_section.h"
 #include "config/address.h"
 #include "config/route_section.h"
+#include "config/tls_section.h"
 
 namespace wslb::config {
 namespace {
@@ -227,6 +230,10 @@ HttpConnectionManager readHcm(Context& ctx, const Field& field,
 struct ChainResult {
   std::optional<HttpConnectionManager> hcm;
   bool other_filter = false;  ///< a network filter other than the HCM was found (and reported).
+  std::optional<DownstreamTls> tls;
+  FilterChainMatch match;
+  bool has_server_names_field = false;
+  Duration transport_socket_connect_timeout{10000};
 };
 
 ChainResult readFilterChain(Context& ctx, const Field& field,
@@ -270,17 +277,71 @@ ChainResult readFilterChain(Context& ctx, const Field& field,
     ctx.error(map.pathOf("filters"), std::string(kRequired));
   }
   if (std::optional<Field> match = map.take("filter_chain_match")) {
-    // An empty match takes every connection, which is what wslb does.
-    if (!(match->node.IsMap() && match->node.size() == 0)) {
-      ctx.error(match->path, std::string(kNotSupported));
+    result.match = readFilterChainMatch(ctx, *match);
+    result.has_server_names_field = match->node.IsMap() && match->node["server_names"];
+  }
+  if (std::optional<Field> socket = map.take("transport_socket")) {
+    result.tls = readDownstreamTransportSocket(ctx, *socket);
+  }
+  if (std::optional<Field> timeout = map.take("transport_socket_connect_timeout")) {
+    if (std::optional<Duration> value = ctx.readDuration(*timeout)) {
+      if (value->count() > 0) result.transport_socket_connect_timeout = *value;
     }
   }
   map.rejectUnless("use_proxy_proto", false);
-  map.reject({"transport_socket", "on_demand_configuration"});
+  map.reject({"on_demand_configuration"});
   map.accept({"name", "metadata"});
-  map.ignore({"transport_socket_connect_timeout"});
   map.finish();
   return result;
+}
+
+// Several filter chains are allowed only when each is TLS: the SNI a client sends then chooses
+// one. Reports server names claimed twice, a second chain that would match any name, and
+// server_names on a plain chain (without TLS there is no SNI to match).
+void checkFilterChains(Context& ctx, const std::vector<Field>& items,
+                       const std::vector<ChainResult>& results) {
+  const bool all_tls = std::all_of(results.begin(), results.end(),
+                                   [](const ChainResult& r) { return r.tls.has_value(); });
+  if (results.size() > 1 && !all_tls) {
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].tls) {
+        ctx.error(items[i].path,
+                  "more than one filter chain needs a TLS transport_socket on each (the chain is "
+                  "chosen by SNI)");
+      }
+    }
+  }
+  std::map<std::string, size_t> owner;
+  bool catch_all_seen = false;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ChainResult& r = results[i];
+    const std::string match_path = childPath(items[i].path, "filter_chain_match");
+    if (!r.tls && !r.match.server_names.empty()) {
+      ctx.error(childPath(match_path, "server_names"),
+                "server_names needs a TLS transport_socket on the same chain");
+    }
+    if (!r.match.transport_protocol.empty() &&
+        r.match.transport_protocol != (r.tls ? "tls" : "raw_buffer")) {
+      ctx.error(
+          childPath(match_path, "transport_protocol"),
+          "\"" + r.match.transport_protocol + "\" does not match this chain's transport_socket");
+    }
+    if (r.match.server_names.empty()) {
+      if (catch_all_seen) {
+        ctx.error(items[i].path,
+                  "a second filter chain without server_names: only one chain may match any name");
+      }
+      catch_all_seen = true;
+    }
+    for (size_t j = 0; j < r.match.server_names.size(); ++j) {
+      const auto [it, inserted] = owner.emplace(r.match.server_names[j], i);
+      if (!inserted) {
+        ctx.error(indexPath(childPath(match_path, "server_names"), j),
+                  "\"" + r.match.server_names[j] + "\" is already matched by filter_chains[" +
+                      std::to_string(it->second) + "]");
+      }
+    }
+  }
 }
 
 Listener readListener(Context& ctx, const Field& field,
@@ -297,21 +358,22 @@ Listener readListener(Context& ctx, const Field& field,
   }
   if (std::optional<Field> chains = map.require("filter_chains")) {
     const std::vector<Field> items = ctx.readSequence(*chains);
-    if (items.size() > 1) {
-      ctx.error(chains->path,
-                "more than one filter chain is " + std::string(kNotSupported) + " yet");
-    }
-    bool found = false;
+    std::vector<ChainResult> results;
     bool other_filter = false;
     for (const Field& item : items) {
-      ChainResult result = readFilterChain(ctx, item, cluster_names);
-      other_filter = other_filter || result.other_filter;
-      if (result.hcm && !found) {
-        out.hcm = std::move(*result.hcm);
-        found = true;
-      }
+      results.push_back(readFilterChain(ctx, item, cluster_names));
+      other_filter = other_filter || results.back().other_filter;
     }
-    if (!found && !other_filter && (items.size() > 0 || chains->node.IsSequence())) {
+    checkFilterChains(ctx, items, results);
+    for (ChainResult& result : results) {
+      if (!result.hcm) continue;
+      if (out.filter_chains.empty()) out.hcm = *result.hcm;
+      out.filter_chains.push_back(FilterChain{std::move(*result.hcm), std::move(result.tls),
+                                              std::move(result.match),
+                                              result.transport_socket_connect_timeout});
+    }
+    if (out.filter_chains.empty() && !other_filter &&
+        (items.size() > 0 || chains->node.IsSequence())) {
       ctx.error(chains->path,
                 "a filter chain with an " + std::string(kHcmFilterName) + " filter is required");
     }

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "wslb/config/tls_types.h"
+
 namespace wslb::config {
 
 using Duration = std::chrono::milliseconds;
@@ -181,6 +183,8 @@ struct Cluster {
   /// active health check or is ejected, its live WebSockets get Close 1001 spread over this
   /// window. Unset: they stay open (Envoy's behaviour for upgraded streams).
   std::optional<Duration> unhealthy_endpoint_drain_window;
+  /// transport_socket envoy.transport_sockets.tls: TLS toward every endpoint (unset: plain TCP).
+  std::optional<UpstreamTls> tls;
 };
 
 struct UpgradeConfig {
@@ -288,10 +292,26 @@ struct HttpConnectionManager {
   uint32_t max_headers_count = 100;
 };
 
+/// One of a listener's filter_chains: its HTTP connection manager and, optionally, TLS.
+struct FilterChain {
+  HttpConnectionManager hcm;
+  /// transport_socket envoy.transport_sockets.tls (unset: plain TCP).
+  std::optional<DownstreamTls> tls;
+  /// filter_chain_match (server_names pick the chain by SNI during the TLS handshake).
+  FilterChainMatch match;
+  /// transport_socket_connect_timeout: how long the TLS handshake may take. Envoy has no
+  /// default; wslb's is 10 s.
+  Duration transport_socket_connect_timeout{10000};
+};
+
 struct Listener {
   std::string name;
   SocketAddress address;
   HttpConnectionManager hcm;  ///< the first filter chain's HTTP connection manager.
+  /// Every filter chain, in order (filter_chains[0].hcm is `hcm`). More than one only with TLS:
+  /// the chain is chosen by the SNI the client sends.
+  std::vector<FilterChain> filter_chains;
+  bool isTls() const { return !filter_chains.empty() && filter_chains.front().tls.has_value(); }
 };
 
 /// dynamic_resources: only ads_config is supported (for EDS over ADS).

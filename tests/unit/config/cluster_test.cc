@@ -399,8 +399,8 @@ TEST(ClusterTest, PendingTimeoutMustBeADuration) {
 }
 
 TEST(ClusterTest, DangerousKeysAreErrors) {
-  for (std::string key : {"transport_socket", "transport_socket_matches", "lb_subset_config",
-                          "load_balancing_policy", "upstream_bind_config", "cluster_type"}) {
+  for (std::string key : {"transport_socket_matches", "lb_subset_config", "load_balancing_policy",
+                          "upstream_bind_config", "cluster_type"}) {
     EXPECT_THAT(errorsOf(loadClusters(clusterYaml("c", key + ": {name: x}"))),
                 ElementsAre("static_resources.clusters[0]." + key + ": not supported by wslb"))
         << key;

@@ -7,8 +7,11 @@
 namespace wslb::config {
 namespace {
 
+using testing::clusterYaml;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using testing::errorsOf;
+using ::testing::HasSubstr;
 using testing::hcmBody;
 using ::testing::IsEmpty;
 using testing::kHcmPath;
@@ -287,31 +290,86 @@ TEST(NetworkFiltersTest, HcmNeedsTypedConfig) {
                                                    "required field is missing"));
 }
 
-TEST(FilterChainTest, MoreThanOneChainIsAnError) {
-  std::string chain =
+// A filter chain: an HCM with `prefix` as stat_prefix, plus `extra` chain keys (flow style).
+std::string chainYaml(std::string_view prefix, std::string_view extra = "") {
+  std::string out =
       "{filters: [{name: envoy.filters.network.http_connection_manager, "
-      "typed_config: {" +
-      hcmBody() + "}}]}";
-  LoadResult r = loadBootstrapFromString(
-      "static_resources: {clusters: [{name: c}], listeners: [{address: {socket_address: "
-      "{address: 0.0.0.0}}, filter_chains: [" +
-      chain + ", " + chain + "]}]}");
-  EXPECT_THAT(errorsOf(r), ElementsAre(kListener + ".filter_chains: more than one filter chain is "
-                                                   "not supported by wslb yet"));
+      "typed_config: {stat_prefix: " +
+      std::string(prefix) + ", " + std::string(kRouteConfig) + ", " + std::string(kRouterFilters) +
+      "}}]";
+  if (!extra.empty()) out += ", " + std::string(extra);
+  return out + "}";
 }
 
-TEST(FilterChainTest, TlsAndMatchersAreErrors) {
-  const std::string chain = kListener + ".filter_chains[0]";
-  LoadResult r = loadBootstrapFromString(
-      "static_resources: {clusters: [{name: c}], listeners: [{address: {socket_address: "
-      "{address: 0.0.0.0}}, listener_filters: [{name: envoy.filters.listener.tls_inspector}], "
-      "filter_chains: [{filter_chain_match: {server_names: [a.com]}, transport_socket: {name: "
-      "envoy.transport_sockets.tls}, filters: [{name: "
-      "envoy.filters.network.http_connection_manager, typed_config: {" +
-      hcmBody() + "}}]}]}]}");
-  EXPECT_THAT(errorsOf(r), ElementsAre(chain + ".filter_chain_match: not supported by wslb",
-                                       chain + ".transport_socket: not supported by wslb",
-                                       kListener + ".listener_filters: not supported by wslb"));
+// A TLS transport_socket with one certificate from files.
+std::string tlsSocket(std::string_view cert = "/c.pem") {
+  return "transport_socket: {name: envoy.transport_sockets.tls, typed_config: {'@type': "
+         "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext, "
+         "common_tls_context: {tls_certificates: [{certificate_chain: {filename: " +
+         std::string(cert) + "}, private_key: {filename: /k.pem}}]}}}";
+}
+
+LoadResult loadChains(const std::vector<std::string>& chains) {
+  std::string list;
+  for (const std::string& chain : chains) list += (list.empty() ? "" : ", ") + chain;
+  return loadBootstrapFromString("static_resources: {clusters: [" + clusterYaml("c") +
+                                 "], listeners: [{address: {socket_address: {address: "
+                                 "0.0.0.0}}, filter_chains: [" +
+                                 list + "]}]}");
+}
+
+TEST(FilterChainTest, SeveralPlainChainsAreAnError) {
+  LoadResult r = loadChains({chainYaml("a"), chainYaml("b")});
+  const std::string why =
+      ": more than one filter chain needs a TLS transport_socket on each (the chain is chosen "
+      "by SNI)";
+  EXPECT_THAT(errorsOf(r), ElementsAre(kListener + ".filter_chains[0]" + why,
+                                       kListener + ".filter_chains[1]" + why,
+                                       kListener + ".filter_chains[1]: a second filter chain "
+                                                   "without server_names: only one chain may "
+                                                   "match any name"));
+}
+
+TEST(FilterChainTest, TlsChainsChosenBySniAreRead) {
+  LoadResult r = loadChains(
+      {chainYaml("a", "filter_chain_match: {server_names: [A.example.com, '*.a.example.com']}, " +
+                          tlsSocket("/a.pem") + ", transport_socket_connect_timeout: 2.5s"),
+       chainYaml("any", tlsSocket("/any.pem"))});
+  ASSERT_THAT(errorsOf(r), IsEmpty());
+  const Listener& l = r.bootstrap->listeners.at(0);
+  ASSERT_EQ(l.filter_chains.size(), 2u);
+  EXPECT_TRUE(l.isTls());
+  EXPECT_EQ(l.hcm.stat_prefix, "a");
+  EXPECT_THAT(l.filter_chains[0].match.server_names,
+              ElementsAre("a.example.com", "*.a.example.com"));
+  ASSERT_TRUE(l.filter_chains[0].tls.has_value());
+  EXPECT_EQ(
+      l.filter_chains[0].tls->common_tls_context.tls_certificates.at(0).certificate_chain.filename,
+      "/a.pem");
+  EXPECT_EQ(l.filter_chains[0].transport_socket_connect_timeout, Duration(2500));
+  EXPECT_EQ(l.filter_chains[1].hcm.stat_prefix, "any");
+  EXPECT_THAT(l.filter_chains[1].match.server_names, IsEmpty());
+  EXPECT_EQ(l.filter_chains[1].transport_socket_connect_timeout, Duration(10000));
+}
+
+TEST(FilterChainTest, SniMistakesNameTheirPath) {
+  const std::string chains = kListener + ".filter_chains";
+  EXPECT_THAT(
+      errorsOf(loadChains(
+          {chainYaml("a", "filter_chain_match: {server_names: [a.com, b.com]}, " + tlsSocket()),
+           chainYaml("b", "filter_chain_match: {server_names: [B.com]}, " + tlsSocket())})),
+      ElementsAre(chains + "[1].filter_chain_match.server_names[0]: \"b.com\" is already "
+                           "matched by filter_chains[0]"));
+  EXPECT_THAT(errorsOf(loadChains({chainYaml("a", "filter_chain_match: {server_names: [a.com]}")})),
+              ElementsAre(chains + "[0].filter_chain_match.server_names: server_names needs a "
+                                   "TLS transport_socket on the same chain"));
+  EXPECT_THAT(
+      errorsOf(loadChains({chainYaml("a", "filter_chain_match: {transport_protocol: tls}")})),
+      ElementsAre(chains + "[0].filter_chain_match.transport_protocol: \"tls\" does not match "
+                           "this chain's transport_socket"));
+  EXPECT_THAT(errorsOf(loadChains(
+                  {chainYaml("a", "filter_chain_match: {destination_port: 1}, " + tlsSocket())})),
+              Contains(HasSubstr(chains + "[0].filter_chain_match.destination_port")));
 }
 
 TEST(ListenerTest, HarmlessKeysAreWarningsAndEmptyListsAreSilent) {
