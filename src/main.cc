@@ -12,6 +12,7 @@
 #include "wslb/http/router.h"
 #include "wslb/server/logging.h"
 #include "wslb/server/server.h"
+#include "wslb/tls/context_provider.h"
 #include "wslb/upstream/cluster_manager.h"
 
 namespace {
@@ -25,11 +26,19 @@ void raiseFileLimit() {
 }
 
 // Builds the runtime objects without opening sockets, so validate mode catches what only they
-// check (e.g. an unusable address).
+// check (e.g. an unusable address, a certificate that does not load or match its key).
 bool checkRuntime(const wslb::config::Bootstrap& bootstrap) {
   try {
     wslb::upstream::ClusterManager clusters(bootstrap.clusters);
-    for (const auto& l : bootstrap.listeners) wslb::http::Router router(l.hcm, clusters);
+    for (const auto& l : bootstrap.listeners) {
+      wslb::http::Router router(l.hcm, clusters);
+      std::vector<wslb::tls::ServerChain> chains;
+      for (const auto& chain : l.filter_chains) {
+        wslb::http::Router chain_router(chain.hcm, clusters);
+        if (chain.tls) chains.push_back({chain.match.server_names, *chain.tls});
+      }
+      if (!chains.empty()) wslb::tls::makeServerContextProvider(l.name, std::move(chains));
+    }
     return true;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

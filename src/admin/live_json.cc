@@ -68,9 +68,9 @@ std::string renderLiveJson(const AdminContext& context) {
   json::array listeners;
   for (size_t i = 0; i < context.hcm_stats.size(); ++i) {
     const stats::HcmStats& hcm = *context.hcm_stats[i];
-    const bool named = context.bootstrap != nullptr && i < context.bootstrap->listeners.size();
+    const bool named = i < context.hcm_listener_names.size();
     listeners.push_back(json::object{
-        {"name", named ? context.bootstrap->listeners[i].name : hcm.stat_prefix},
+        {"name", named ? context.hcm_listener_names[i] : hcm.stat_prefix},
         {"stat_prefix", hcm.stat_prefix},
         {"downstream_cx_active", gauge(hcm.downstream_cx_active)},
         {"upgrades_active", gauge(hcm.downstream_cx_upgrades_active)},

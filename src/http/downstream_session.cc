@@ -25,6 +25,8 @@
 #include "wslb/http/request_validation.h"
 #include "wslb/http/upstream_request.h"
 #include "wslb/relay/relay.h"
+#include "wslb/tls/handshake_stats.h"
+#include "wslb/tls/transport_socket.h"
 #include "wslb/upstream/random.h"
 #include "wslb/websocket/handshake.h"
 
@@ -58,7 +60,8 @@ enum class Phase {
   kRequestBody,     // the rest of the request body
   kLocalReply,      // writing a reply after a timeout (the client may not be reading)
   kConnect,
-  kResponse
+  kResponse,
+  kTlsHandshake,  // the client's TLS handshake: transport_socket_connect_timeout
 };
 
 // Bytes asked of the socket per read while a request head comes in.
@@ -82,12 +85,20 @@ struct RelayDeleter {
 // The result of reserving and connecting to a backend.
 struct UpstreamConnection {
   upstream::Slot slot;
-  std::optional<tcp::socket> socket;
+  std::optional<tls::TransportSocket> socket;
   bool overflow = false;           // when !slot: every endpoint full (or the queue)
   bool pending_timed_out = false;  // when overflow: it waited in the queue until the timeout
   bool none_healthy = false;       // when !slot: no eligible endpoint at all
   std::chrono::steady_clock::time_point connected_at{};
 };
+
+// The client side of an accepted connection: TLS when the listener has it. `ec`: OpenSSL could
+// not make the SSL object (the session then ends at once).
+tls::TransportSocket makeClientSocket(tcp::socket socket, const ListenerContext& listener,
+                                      error_code& ec) {
+  if (!listener.tls) return tls::TransportSocket(std::move(socket));
+  return tls::TransportSocket::server(std::move(socket), listener.tls->current(), ec);
+}
 
 uint64_t nextConnectionId() {
   static std::atomic<uint64_t> next{1};
@@ -99,14 +110,15 @@ class DownstreamSession final : public relay::Closable,
  public:
   DownstreamSession(tcp::socket socket, std::shared_ptr<const ListenerContext> listener,
                     relay::ConnectionTracker& tracker)
-      : client_(std::move(socket)),
+      : client_(makeClientSocket(std::move(socket), *listener, tls_setup_error_)),
         listener_(std::move(listener)),
-        stats_(listener_->stats),
+        stats_(&listener_->stats),
         tracker_(tracker),
         deadline_(client_.get_executor()),
         pending_timer_(client_.get_executor()),
-        downstream_active_(stats_.downstream_cx_active, tracker.takeAcceptedAdmission()) {
-    stats_.downstream_cx_total.fetch_add(1, std::memory_order_relaxed);
+        downstream_active_(tracker.takeAcceptedAdmission()) {
+    // A TLS connection is counted once the handshake has chosen its filter chain.
+    if (!listener_->tls) countConnection();
     error_code ec;
     client_.set_option(tcp::no_delay(true), ec);
     const auto remote = client_.remote_endpoint(ec);
@@ -115,7 +127,9 @@ class DownstreamSession final : public relay::Closable,
 
   ~DownstreamSession() override {
     if (registered_) tracker_.remove(tracker_handle_);
-    if (!handed_off_) stats_.downstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+    if (counted_ && !handed_off_) {
+      stats_->downstream_cx_destroy.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 
   void start() {
@@ -143,6 +157,18 @@ class DownstreamSession final : public relay::Closable,
 
  private:
   awaitable<void> run(std::shared_ptr<DownstreamSession> self);
+  /// The client's TLS handshake, under transport_socket_connect_timeout; then the filter chain
+  /// the SNI chose becomes the session's listener context. false: the connection is to end.
+  awaitable<bool> handshakeClient();
+  /// TLS toward the backend on the connected upstream_socket_ (the cluster has TLS), under the
+  /// connect deadline already armed. Counts cluster.<name>.ssl.*.
+  awaitable<error_code> handshakeUpstream(const upstream::ClusterState& cluster);
+  /// downstream_cx_total and downstream_cx_active of the session's listener context.
+  void countConnection() {
+    stats_->downstream_cx_total.fetch_add(1, std::memory_order_relaxed);
+    downstream_active_.countIn(stats_->downstream_cx_active);
+    counted_ = true;
+  }
   /// Waits (without a buffer) until the next request's first byte arrives, under the idle
   /// timeout and max_connection_duration. false: the connection is to end.
   awaitable<bool> awaitNextRequest();
@@ -203,21 +229,23 @@ class DownstreamSession final : public relay::Closable,
       // Reads end (now, and any read started later) but writes still work: a 408 is written.
       client_.cancel(ec);
       client_.shutdown(tcp::socket::shutdown_receive, ec);
-    } else if (phase_ == Phase::kIdle || phase_ == Phase::kLocalReply) {
+    } else if (phase_ == Phase::kIdle || phase_ == Phase::kLocalReply ||
+               phase_ == Phase::kTlsHandshake) {
       client_.close(ec);
     } else if (upstream_socket_) {
       upstream_socket_->close(ec);
     }
   }
 
-  tcp::socket client_;
+  error_code tls_setup_error_;  // set while client_ is made (declared first)
+  tls::TransportSocket client_;
   std::shared_ptr<const ListenerContext> listener_;
-  stats::HcmStats& stats_;
+  stats::HcmStats* stats_;  // the listener context's (the chosen filter chain's with TLS)
   relay::ConnectionTracker& tracker_;
   relay::ConnectionTracker::Handle tracker_handle_;
   bool registered_ = false;
   beast::flat_buffer buffer_;
-  std::optional<tcp::socket> upstream_socket_;
+  std::optional<tls::TransportSocket> upstream_socket_;
   asio::steady_timer deadline_;
   asio::steady_timer pending_timer_;
   relay::DownstreamCxGuard downstream_active_;  // downstream_cx_active + global limit unit
@@ -238,12 +266,14 @@ class DownstreamSession final : public relay::Closable,
   bool woken_ = false;
   bool closed_ = false;
   bool handed_off_ = false;
+  bool counted_ = false;           ///< in downstream_cx_total/active (countConnection()).
   bool awaiting_request_ = false;  ///< between requests (awaitNextRequest).
   uint16_t go_away_code_ = 0;      ///< set by goAway(): no further request on this connection.
 };
 
 awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) {
   (void)self;  // keeps the session alive for as long as the coroutine runs
+  if (listener_->tls && !co_await handshakeClient()) co_return;
   while (!closed_) {
     timed_out_ = false;
     // Pipelined bytes already buffered start the next request at once.
@@ -257,7 +287,7 @@ awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) 
       co_await rejectUnreadableRequest(ec, timed_out_);
       co_return;
     }
-    stats_.downstream_rq_total.fetch_add(1, std::memory_order_relaxed);
+    stats_->downstream_rq_total.fetch_add(1, std::memory_order_relaxed);
     request_started_ = std::chrono::steady_clock::now();
     if (!head_check) head_check = validateRequestHead(parser.get(), listener_->max_headers_count);
     if (head_check) {
@@ -273,7 +303,7 @@ awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) 
       cancelDeadline();
       if (bec) {
         beginLogRecord(&parser.get());
-        if (timed_out) stats_.downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
+        if (timed_out) stats_->downstream_rq_idle_timeout.fetch_add(1, std::memory_order_relaxed);
         co_await rejectUnreadableRequest(bec, false);
         co_return;
       }
@@ -284,6 +314,52 @@ awaitable<void> DownstreamSession::run(std::shared_ptr<DownstreamSession> self) 
     const bool keep_going = co_await handleRequest(std::move(req));
     if (!keep_going) co_return;
   }
+}
+
+awaitable<bool> DownstreamSession::handshakeClient() {
+  tls::HandshakeStats& tls_stats = *listener_->tls_stats;
+  if (tls_setup_error_) {
+    tls_stats.countFailure(tls::HandshakeFailure::kConnectionError);
+    spdlog::warn("[tls] cannot start a TLS session for {}: {}", client_ip_,
+                 tls_setup_error_.message());
+    co_return false;
+  }
+  armDeadline(listener_->tls_handshake_timeout, Phase::kTlsHandshake);
+  auto [ec] = co_await client_.async_handshake(kAsTuple);
+  const bool timed_out = timed_out_;
+  cancelDeadline();
+  if (closed_) co_return false;  // closed by wslb (drain, shutdown): not the client's failure
+  if (ec) {
+    tls_stats.countFailure(tls::classifyHandshakeFailure(client_, ec));
+    spdlog::debug("[tls] handshake with {} failed: {}", client_ip_,
+                  timed_out ? std::string("timeout") : client_.failureReason(ec));
+    co_return false;
+  }
+  tls_stats.countSuccess(client_, /*server_side=*/true);
+  if (const std::optional<size_t> index = client_.filterChain()) {
+    if (auto chain = listener_->chain(*index)) listener_ = std::move(chain);
+  }
+  stats_ = &listener_->stats;
+  countConnection();
+  co_return true;
+}
+
+awaitable<error_code> DownstreamSession::handshakeUpstream(const upstream::ClusterState& cluster) {
+  error_code ec;
+  tcp::socket connected = std::move(upstream_socket_->socket());
+  *upstream_socket_ =
+      tls::TransportSocket::client(std::move(connected), cluster.tls()->current(), ec);
+  if (ec) {
+    cluster.tlsStats().countFailure(tls::HandshakeFailure::kConnectionError);
+    co_return ec;
+  }
+  auto [hec] = co_await upstream_socket_->async_handshake(kAsTuple);
+  if (hec) {
+    cluster.tlsStats().countFailure(tls::classifyHandshakeFailure(*upstream_socket_, hec));
+  } else {
+    cluster.tlsStats().countSuccess(*upstream_socket_, /*server_side=*/false);
+  }
+  co_return hec;
 }
 
 awaitable<bool> DownstreamSession::awaitNextRequest() {
@@ -302,14 +378,19 @@ awaitable<bool> DownstreamSession::awaitNextRequest() {
                 Phase::kIdle);
   }
   if (go_away_code_ != 0) co_return false;
+  if (client_.hasBufferedPlaintext()) {
+    // TLS: the next request is already decrypted, waiting inside OpenSSL.
+    cancelDeadline();
+    co_return !closed_;
+  }
   awaiting_request_ = true;
-  auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, kAsTuple);
+  auto [ec] = co_await client_.async_wait(client_.readWait(), kAsTuple);
   awaiting_request_ = false;
   const bool timed_out = timed_out_;
   cancelDeadline();
   if (timed_out) {
     if (!maxDurationReached()) {
-      stats_.downstream_cx_idle_timeout.fetch_add(1, std::memory_order_relaxed);
+      stats_->downstream_cx_idle_timeout.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("[http] idle timeout: closing the connection from {}", client_ip_);
     }
     co_return false;
@@ -354,7 +435,7 @@ awaitable<void> DownstreamSession::rejectUnreadableRequest(const error_code& ec,
   const bool body_timeout = !header_timeout && timed_out_;
   if (header_timeout || body_timeout) {
     if (header_timeout) {
-      stats_.downstream_rq_header_timeout.fetch_add(1, std::memory_order_relaxed);
+      stats_->downstream_rq_header_timeout.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("[http] request headers timeout from {}", client_ip_);
       beginLogRecord(nullptr);
     } else {
@@ -389,7 +470,7 @@ awaitable<void> DownstreamSession::rejectUnreadableRequest(const error_code& ec,
 
 awaitable<bool> DownstreamSession::rejectRequest(const Request& req, Rejection r) {
   spdlog::debug("[http] request from {} refused ({}): {}", client_ip_, r.status, r.reason);
-  if (hasUpgradeHeader(req)) stats_.countUpgrade(stats::UpgradeOutcome::kBadRequest);
+  if (hasUpgradeHeader(req)) stats_->countUpgrade(stats::UpgradeOutcome::kBadRequest);
   beginLogRecord(&req);
   logFlag(accesslog::ResponseFlag::kDownstreamProtocolError);
   LocalReply out = localReply(r.status, std::string(r.reason));
@@ -404,7 +485,7 @@ bool DownstreamSession::maxDurationReached() {
     return false;
   }
   max_duration_counted_ = true;
-  stats_.downstream_cx_max_duration_reached.fetch_add(1, std::memory_order_relaxed);
+  stats_->downstream_cx_max_duration_reached.fetch_add(1, std::memory_order_relaxed);
   spdlog::debug("[http] max connection duration reached for the connection from {}", client_ip_);
   return true;
 }
@@ -428,7 +509,7 @@ void DownstreamSession::limitRelayDuration(const std::shared_ptr<relay::Relay>& 
 
 awaitable<bool> DownstreamSession::reply(LocalReply r, bool keep_alive) {
   keep_alive = keep_alive && go_away_code_ == 0 && !maxDurationReached();
-  stats_.countResponse(r.status);
+  stats_->countResponse(r.status);
   auto res = r.toResponse(keep_alive);
   auto [ec, n] = co_await bhttp::async_write(client_, res, kAsTuple);
   if (ec) logFlag(accesslog::ResponseFlag::kDownstreamConnectionTermination);
@@ -447,7 +528,7 @@ awaitable<bool> DownstreamSession::handleRequest(Request req) {
   const RouteEntry* route = listener_->router.match(req[bhttp::field::host], req.target());
   if (route == nullptr) {
     logFlag(accesslog::ResponseFlag::kNoRouteFound);
-    if (upgrade) stats_.countUpgrade(stats::UpgradeOutcome::kNoRoute);
+    if (upgrade) stats_->countUpgrade(stats::UpgradeOutcome::kNoRoute);
     co_return co_await reply(localReply(404, ""), keep_alive);
   }
 
@@ -458,10 +539,10 @@ awaitable<bool> DownstreamSession::handleRequest(Request req) {
   if (upgrade) {
     // Any refusal below is a request that is not a valid WebSocket upgrade here; the checks
     // that pass fall through to proxy(), which counts the other outcomes.
-    const auto bad = [this] { stats_.countUpgrade(stats::UpgradeOutcome::kBadRequest); };
+    const auto bad = [this] { stats_->countUpgrade(stats::UpgradeOutcome::kBadRequest); };
     if (!isWebSocketUpgrade(req) || !route->websocket_enabled) {
       bad();
-      stats_.downstream_rq_ws_on_non_ws_route.fetch_add(1, std::memory_order_relaxed);
+      stats_->downstream_rq_ws_on_non_ws_route.fetch_add(1, std::memory_order_relaxed);
       co_return co_await reply(localReply(403, "upgrade failed"), false);
     }
     if (req.method() != bhttp::verb::get) {
@@ -578,11 +659,13 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
       continue;
     }
     if (log_record_) log_record_->upstream_address = tcp::endpoint(address, host.port());
-    upstream_socket_.emplace(client_.get_executor());
+    upstream_socket_.emplace(tcp::socket(client_.get_executor()));
     armDeadline(cluster.config().connect_timeout, Phase::kConnect);
     const auto connect_started = std::chrono::steady_clock::now();
-    auto [cec] =
-        co_await upstream_socket_->async_connect(tcp::endpoint(address, host.port()), kAsTuple);
+    auto [cec] = co_await upstream_socket_->socket().async_connect(
+        tcp::endpoint(address, host.port()), kAsTuple);
+    // connect_timeout covers the TLS handshake too: Envoy's connection is "connected" after it.
+    if (!cec && cluster.tls() != nullptr) cec = co_await handshakeUpstream(cluster);
     const bool timed_out = timed_out_;
     cancelDeadline();
     if (!cec) {
@@ -597,11 +680,10 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
       upstream_socket_.reset();
       co_return result;
     }
-    spdlog::debug("[upstream] connect to {} failed: {}", host.addressString(),
-                  timed_out ? "timeout" : cec.message());
-    if (log_record_) {
-      log_record_->upstream_transport_failure_reason = timed_out ? "timeout" : cec.message();
-    }
+    const std::string reason =
+        timed_out ? std::string("timeout") : upstream_socket_->failureReason(cec);
+    spdlog::debug("[upstream] connect to {} failed: {}", host.addressString(), reason);
+    if (log_record_) log_record_->upstream_transport_failure_reason = reason;
     host.stats().cx_connect_fail.fetch_add(1, std::memory_order_relaxed);
     cluster.stats().upstream_cx_connect_fail.fetch_add(1, std::memory_order_relaxed);
     if (timed_out) {
@@ -620,7 +702,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   const bool head = req.method() == bhttp::verb::head;
   UpstreamConnection up = co_await connectUpstream(route);
   const auto count = [&](stats::UpgradeOutcome outcome) {
-    if (upgrade) stats_.countUpgrade(outcome);
+    if (upgrade) stats_->countUpgrade(outcome);
   };
   if (!up.slot) {
     if (up.overflow) {
@@ -693,7 +775,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   if (upgrade && res.result() == bhttp::status::switching_protocols) {
     // Pass the 101 on as the backend sent it, then relay raw bytes both ways.
     std::string head_bytes = serializeResponseHead(res);
-    stats_.countResponse(101);
+    stats_->countResponse(101);
     if (log_record_) {
       log_record_->response_duration = std::chrono::steady_clock::now() - request_started_;
     }
@@ -703,12 +785,12 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
       endLogRecord(101, n);
       co_return false;
     }
-    stats_.downstream_cx_upgrades_total.fetch_add(1, std::memory_order_relaxed);
-    stats_.countUpgrade(stats::UpgradeOutcome::kEstablished);
+    stats_->downstream_cx_upgrades_total.fetch_add(1, std::memory_order_relaxed);
+    stats_->countUpgrade(stats::UpgradeOutcome::kEstablished);
     relay::RelayOptions options;
     options.upgraded_at = std::chrono::steady_clock::now();
     options.connected_at = up.connected_at;
-    stats_.websocket_handshake_ms.record(
+    stats_->websocket_handshake_ms.record(
         std::chrono::duration<double, std::milli>(options.upgraded_at - request_started_).count());
     const auto to_upstream = beast::buffers_to_string(buffer_.data());
     const auto to_client = beast::buffers_to_string(upstream_buffer.data());
@@ -726,7 +808,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
     }
     std::shared_ptr<relay::Relay> relay(
         new relay::Relay(std::move(client_), std::move(*upstream_socket_), std::move(up.slot),
-                         route.cluster, stats_, std::move(downstream_active_), tracker_,
+                         route.cluster, *stats_, std::move(downstream_active_), tracker_,
                          std::move(options)),
         RelayDeleter{duration_timer});
     upstream_socket_.reset();
@@ -746,7 +828,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
   const bool keep = keep_alive && !upgrade && go_away_code_ == 0 && !maxDurationReached();
   Response out = parser.release();
   prepareDownstreamResponse(out, keep, head);
-  stats_.countResponse(out.result_int());
+  stats_->countResponse(out.result_int());
   auto [ec, n] = co_await bhttp::async_write(client_, out, kAsTuple);
   if (ec) logFlag(accesslog::ResponseFlag::kDownstreamConnectionTermination);
   endLogRecord(out.result_int(), n);

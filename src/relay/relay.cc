@@ -4,6 +4,7 @@
 
 #include <array>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
 #include <random>
@@ -32,13 +33,13 @@ uint32_t maskKey() {
 }
 }  // namespace
 
-Relay::Direction::Direction(asio::ip::tcp::socket& s, asio::ip::tcp::socket& d, bool masked)
+Relay::Direction::Direction(tls::TransportSocket& s, tls::TransportSocket& d, bool masked)
     : src(s),
       dst(d),
       tracker(masked ? websocket::FrameTracker::Masking::kMasked
                      : websocket::FrameTracker::Masking::kUnmasked) {}
 
-Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket upstream, upstream::Slot slot,
+Relay::Relay(tls::TransportSocket client, tls::TransportSocket upstream, upstream::Slot slot,
              upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
              DownstreamCxGuard downstream_active, ConnectionTracker& tracker, RelayOptions options)
     : client_(std::move(client)),
@@ -110,10 +111,18 @@ void Relay::writeInitial(int d, std::string bytes, Self self) {
 
 void Relay::waitReadable(int d, Self self) {
   if (finished_) return;
-  dirs_[d].src.async_wait(asio::socket_base::wait_read,
-                          [this, d, self = std::move(self)](const error_code& ec) mutable {
-                            onReadable(d, ec, std::move(self));
-                          });
+  tls::TransportSocket& src = dirs_[d].src;
+  if (src.hasBufferedPlaintext()) {
+    // TLS: decrypted bytes (or the end of the stream) already wait inside OpenSSL; the socket
+    // may never become readable for them.
+    asio::post(src.get_executor(), [this, d, self = std::move(self)]() mutable {
+      onReadable(d, error_code(), std::move(self));
+    });
+    return;
+  }
+  src.async_wait(src.readWait(), [this, d, self = std::move(self)](const error_code& ec) mutable {
+    onReadable(d, ec, std::move(self));
+  });
 }
 
 void Relay::countRead(int d, size_t n) {

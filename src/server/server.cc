@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fstream>
 #include <stdexcept>
 
+#include "wslb/server/listener_factory.h"
 #include "wslb/stats/collect.h"
 #include "wslb/websocket/close_frame.h"
 
@@ -70,7 +72,7 @@ Server::Server(ServerOptions options)
     for (auto& worker : workers_) worker->goAwayHosts(hosts, window, websocket::kCloseGoingAway);
   });
   for (const auto& l : bootstrap.listeners) {
-    listeners_.push_back(std::make_shared<http::ListenerContext>(l.name, l.hcm, *clusters_));
+    listeners_.push_back(makeListenerContext(l, *clusters_));
   }
   connection_limit_ = std::make_shared<relay::DownstreamConnectionLimit>(
       bootstrap.max_active_downstream_connections.value_or(0));
@@ -85,6 +87,9 @@ Server::Server(ServerOptions options)
       try {
         auto acceptor = makeAcceptor(worker->io(), ep);
         ep.port(acceptor.local_endpoint().port());
+        if (listeners_[li]->stat_address.empty()) {
+          listeners_[li]->stat_address = listenerStatAddress(acceptor);
+        }
         worker->addListener(std::move(acceptor), listeners_[li]);
       } catch (const boost::system::system_error& e) {
         throw std::runtime_error("cannot bind listener \"" + bootstrap.listeners[li].name +
@@ -93,16 +98,25 @@ Server::Server(ServerOptions options)
       }
     }
     listener_ports_.push_back(ep.port());
+    if (listeners_[li]->tls) listeners_[li]->tls->startWatching();
   }
   if (bootstrap.metrics_listener) startMetricsListener(*bootstrap.metrics_listener);
   if (bootstrap.admin.address) {
     admin::AdminContext context;
     context.clusters = clusters_.get();
-    for (const auto& l : listeners_) context.hcm_stats.push_back(&l->stats);
+    context.hcm_stats = allHcmStats();
+    for (const stats::HcmStats* hcm : context.hcm_stats) {
+      for (const http::ListenerContext* chain : allChains()) {
+        if (&chain->stats == hcm) {
+          context.hcm_listener_names.push_back(chain->name);
+          break;
+        }
+      }
+    }
     context.state = [this] { return readinessState(); };
     context.extra_stats = [this](std::vector<stats::Stat>& out) { appendControlPlaneStats(out); };
     context.reopen_logs = [this] {
-      for (const auto& listener : listeners_) listener->access_log->reopen();
+      for (const http::ListenerContext* chain : allChains()) chain->access_log->reopen();
     };
     context.quit = [this] { shutdown(); };
     context.bootstrap = &options_.bootstrap;
@@ -130,13 +144,36 @@ Server::Server(ServerOptions options)
 std::vector<stats::Stat> Server::collectStats() const {
   std::vector<stats::Stat> out;
   for (const auto& cluster : clusters_->clusters()) stats::appendClusterStats(*cluster, out);
-  for (const auto& listener : listeners_) stats::appendHcmStats(listener->stats, out);
+  for (const stats::HcmStats* hcm : allHcmStats()) stats::appendHcmStats(*hcm, out);
   appendControlPlaneStats(out);
+  return out;
+}
+
+std::vector<const http::ListenerContext*> Server::allChains() const {
+  std::vector<const http::ListenerContext*> out;
+  for (const auto& listener : listeners_) {
+    out.push_back(listener.get());
+    for (const auto& chain : listener->other_chains) out.push_back(chain.get());
+  }
+  return out;
+}
+
+std::vector<stats::HcmStats*> Server::allHcmStats() const {
+  std::vector<stats::HcmStats*> out;
+  for (const http::ListenerContext* chain : allChains()) {
+    if (std::find(out.begin(), out.end(), &chain->stats) == out.end()) out.push_back(&chain->stats);
+  }
   return out;
 }
 
 void Server::appendControlPlaneStats(std::vector<stats::Stat>& out) const {
   connection_limit_->appendStats(out);  // listener.<address>.downstream_global_cx_overflow
+  for (const auto& listener : listeners_) {
+    if (!listener->tls) continue;
+    const tls::ReloadStats& reloads = listener->tls->reloadStats();
+    tls::appendHandshakeStats(*listener->tls_stats, reloads.success.load(), reloads.failure.load(),
+                              "listener", "envoy_listener_address", listener->stat_address, out);
+  }
   if (xds_->hasGrpc()) {
     out.emplace_back("control_plane.connected_state", "control_plane.connected_state",
                      stats::Tags{}, stats::StatType::kGauge, xds_->connected() ? 1u : 0u);
@@ -168,7 +205,7 @@ Server::~Server() {
 
 int64_t Server::activeDownstreamConnections() const {
   int64_t total = 0;
-  for (const auto& l : listeners_) total += l->stats.downstream_cx_active.load();
+  for (const stats::HcmStats* hcm : allHcmStats()) total += hcm->downstream_cx_active.load();
   return total;
 }
 
@@ -262,7 +299,7 @@ void Server::finishShutdown() {
   }
   for (auto& w : workers_) w->stop();
   // Every worker is done: write what the access logs still hold.
-  for (auto& listener : listeners_) listener->access_log->stop();
+  for (const http::ListenerContext* chain : allChains()) chain->access_log->stop();
   xds_->stop();
   if (admin_) admin_->stop();
   admin_io_.stop();

@@ -12,9 +12,6 @@ namespace wslb::server {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-// Envoy's listener stat name for a bound address: "127.0.0.1_10000", "[__1]_10000".
 std::string listenerStatAddress(const tcp::acceptor& acceptor) {
   boost::system::error_code ec;
   const tcp::endpoint endpoint = acceptor.local_endpoint(ec);
@@ -30,8 +27,6 @@ std::string listenerStatAddress(const tcp::acceptor& acceptor) {
   address += std::to_string(endpoint.port());
   return stats::sanitizeForStatName(address);
 }
-
-}  // namespace
 
 struct Worker::AcceptorState {
   AcceptorState(tcp::acceptor a, std::shared_ptr<const http::ListenerContext> l)

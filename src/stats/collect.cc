@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "wslb/tls/handshake_stats.h"
+
 namespace wslb::stats {
 namespace {
 
@@ -68,6 +70,11 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
   const uint32_t max_cx = cluster.maxConnections();
   const uint32_t pending = cluster.pendingActive();
   const uint32_t max_pending = cluster.maxPending();
+  if (const tls::ClientContextProvider* tls = cluster.tls()) {
+    tls::appendHandshakeStats(cluster.tlsStats(), tls->reloadStats().success.load(),
+                              tls->reloadStats().failure.load(), "cluster", "envoy_cluster_name",
+                              cluster.name(), out);
+  }
 
   w.add("upstream_cx_active", kG, active);
   w.add("upstream_cx_total", kC, load(s.upstream_cx_total));

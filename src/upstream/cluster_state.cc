@@ -42,6 +42,11 @@ ClusterState::ClusterState(const config::Cluster& config, HostSetConstSharedPtr 
       picker_(picker ? std::move(picker) : makePicker(config.lb_policy)),
       host_set_(hosts ? std::move(hosts) : std::make_shared<const HostSet>()),
       generation_(nextGeneration()) {
+  if (config_.tls) {
+    // Throws TlsError (start-up fails with the file and the reason).
+    tls_ = tls::makeClientContextProvider(name_, *config_.tls);
+    tls_->startWatching();
+  }
   if (config_.outlier_detection) {
     outlier_ =
         std::make_unique<OutlierDetector>(*config_.outlier_detection, [this] { return hostSet(); });

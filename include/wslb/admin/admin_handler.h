@@ -48,9 +48,11 @@ struct DrainListenersOptions {
 /// What the admin endpoints read and may trigger. All pointers outlive the admin server.
 struct AdminContext {
   const upstream::ClusterManager* clusters = nullptr;
-  /// One per listener, in bootstrap order: hcm_stats[i] belongs to bootstrap->listeners[i].
+  /// One per stat_prefix of each listener's filter chains, in bootstrap order; hcm_stats[i]
+  /// belongs to the listener named hcm_listener_names[i] (when given).
   /// Non-const for POST /reset_counters (the counters are atomics; any thread).
   std::vector<stats::HcmStats*> hcm_stats;
+  std::vector<std::string> hcm_listener_names;
   /// The effective configuration (/config_dump, listener names). Optional.
   const config::Bootstrap* bootstrap = nullptr;
   /// What /server_info reports as command_line_options.

@@ -6,20 +6,28 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "wslb/accesslog/access_log.h"
 
 #include "wslb/http/router.h"
 #include "wslb/stats/hcm_stats.h"
+#include "wslb/tls/context_provider.h"
+#include "wslb/tls/handshake_stats.h"
 
 namespace wslb::http {
 
 struct ListenerContext {
+  /// `shared_stats`: counters already used by another filter chain with the same stat_prefix
+  /// (null: new ones).
   ListenerContext(std::string listener_name, const config::HttpConnectionManager& hcm,
-                  const upstream::ClusterManager& clusters)
+                  const upstream::ClusterManager& clusters,
+                  std::shared_ptr<stats::HcmStats> shared_stats = nullptr)
       : name(std::move(listener_name)),
         router(hcm, clusters),
-        stats(hcm.stat_prefix),
+        stats_owner(shared_stats ? std::move(shared_stats)
+                                 : std::make_shared<stats::HcmStats>(hcm.stat_prefix)),
+        stats(*stats_owner),
         access_log(std::make_shared<accesslog::AccessLog>(hcm)),
         max_request_headers_bytes(size_t{hcm.max_request_headers_kb} * 1024),
         max_headers_count(hcm.max_headers_count),
@@ -33,7 +41,9 @@ struct ListenerContext {
 
   std::string name;
   Router router;
-  mutable stats::HcmStats stats;  // atomics only
+  /// http.<stat_prefix>.*: one object per stat_prefix among a listener's filter chains.
+  std::shared_ptr<stats::HcmStats> stats_owner;
+  stats::HcmStats& stats;  // atomics only
   /// The listener's access_log entries (log() never blocks a worker; enabled() false if none).
   /// Stopped (queue drained) by the server after the workers.
   std::shared_ptr<accesslog::AccessLog> access_log;
@@ -56,6 +66,27 @@ struct ListenerContext {
   /// then ends (`connection: close` on the next response, or closed when idle); an upgraded
   /// WebSocket gets Close 1001 both ways.
   std::chrono::milliseconds max_connection_duration{0};
+
+  // --- TLS (filter_chains[].transport_socket). Set before the workers start. ---------------
+  /// The provider of the listener's current server contexts (one per filter chain), shared by
+  /// every chain; null for a plain TCP listener.
+  std::shared_ptr<tls::ServerContextProvider> tls;
+  /// listener.<address>.ssl.*, shared by every chain of the listener.
+  std::shared_ptr<tls::HandshakeStats> tls_stats;
+  /// filter_chains[0].transport_socket_connect_timeout: the TLS handshake's deadline (the
+  /// chain is known only once the handshake has read the SNI).
+  std::chrono::milliseconds tls_handshake_timeout{10000};
+  /// Filter chains 1.. of a TLS listener (this context is chain 0), as the SNI selects them.
+  std::vector<std::shared_ptr<const ListenerContext>> other_chains;
+
+  /// Envoy's stat name of the bound address ("127.0.0.1_10000"): listener.<address>.ssl.*.
+  std::string stat_address;
+
+  /// The context of filter chain `index` (0: this one), or null if there is none.
+  std::shared_ptr<const ListenerContext> chain(size_t index) const {
+    if (index == 0 || index > other_chains.size()) return nullptr;
+    return other_chains[index - 1];
+  }
 };
 
 }  // namespace wslb::http

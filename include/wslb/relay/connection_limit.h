@@ -97,6 +97,11 @@ class DownstreamCxGuard {
   DownstreamCxGuard() = default;
   DownstreamCxGuard(std::atomic<int64_t>& active_gauge, ConnectionAdmission admission)
       : gauge_(active_gauge), admission_(std::move(admission)) {}
+  /// Holds the admission only, until countIn() names the gauge (a TLS connection: its filter
+  /// chain, and so its stats, are known once the handshake has read the SNI).
+  explicit DownstreamCxGuard(ConnectionAdmission admission) : admission_(std::move(admission)) {}
+  /// Starts counting in `active_gauge` (+1 now, -1 at reset()).
+  void countIn(std::atomic<int64_t>& active_gauge) { gauge_ = stats::GaugeGuard(active_gauge); }
   DownstreamCxGuard(DownstreamCxGuard&&) noexcept = default;
   DownstreamCxGuard& operator=(DownstreamCxGuard&&) noexcept = default;
 

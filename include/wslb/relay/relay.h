@@ -22,6 +22,7 @@
 #include "wslb/relay/connection_limit.h"
 #include "wslb/relay/connection_tracker.h"
 #include "wslb/stats/hcm_stats.h"
+#include "wslb/tls/transport_socket.h"
 #include "wslb/upstream/cluster_state.h"
 #include "wslb/upstream/slot.h"
 #include "wslb/websocket/frame_tracker.h"
@@ -47,8 +48,8 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
  public:
   /// Takes ownership of both connected sockets and of the slot; the slot is released when the
   /// relay ends, whatever ends it. Worker thread only.
-  Relay(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,
-        upstream::Slot slot, upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
+  Relay(tls::TransportSocket client, tls::TransportSocket upstream, upstream::Slot slot,
+        upstream::ClusterStateSharedPtr cluster, stats::HcmStats& hcm,
         DownstreamCxGuard downstream_active, ConnectionTracker& tracker, RelayOptions options);
   ~Relay() override;
 
@@ -72,9 +73,9 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
 
  private:
   struct Direction {
-    Direction(boost::asio::ip::tcp::socket& src, boost::asio::ip::tcp::socket& dst, bool masked);
-    boost::asio::ip::tcp::socket& src;
-    boost::asio::ip::tcp::socket& dst;
+    Direction(tls::TransportSocket& src, tls::TransportSocket& dst, bool masked);
+    tls::TransportSocket& src;
+    tls::TransportSocket& dst;
     websocket::FrameTracker tracker;
     std::unique_ptr<uint8_t[]> pending;  ///< pooled; only while a write is blocked.
     size_t pending_size = 0;
@@ -130,8 +131,8 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   /// The side dirs_[d] writes to.
   static Closer destinationOf(int d) { return d == 0 ? Closer::kUpstream : Closer::kClient; }
 
-  boost::asio::ip::tcp::socket client_;
-  boost::asio::ip::tcp::socket upstream_;
+  tls::TransportSocket client_;
+  tls::TransportSocket upstream_;
   upstream::Slot slot_;
   upstream::ClusterStateSharedPtr cluster_;
   stats::HcmStats& hcm_;

@@ -108,6 +108,10 @@ class Server {
   /// EDS removed `removed` from `cluster`: if the cluster sets removed_endpoint_drain_timeout,
   /// schedule Close 1001 for their live WebSockets. Any thread.
   void appendControlPlaneStats(std::vector<stats::Stat>& out) const;
+  /// Every filter chain's context of every listener.
+  std::vector<const http::ListenerContext*> allChains() const;
+  /// The http.<stat_prefix>.* counters of every chain, each object once.
+  std::vector<stats::HcmStats*> allHcmStats() const;
   /// Binds node.metadata.wslb.metrics_listener (start-up; throws on failure).
   void startMetricsListener(const config::MetricsListener& metrics);
   void scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster,

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,6 +16,9 @@
 #include "wslb/upstream/host.h"
 
 namespace wslb::server {
+
+/// Envoy's listener stat name for a bound address: "127.0.0.1_10000", "[__1]_10000".
+std::string listenerStatAddress(const boost::asio::ip::tcp::acceptor& acceptor);
 
 class Worker {
  public:

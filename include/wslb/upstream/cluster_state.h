@@ -14,6 +14,8 @@
 
 #include "wslb/config/bootstrap.h"
 #include "wslb/stats/histogram.h"
+#include "wslb/tls/context_provider.h"
+#include "wslb/tls/handshake_stats.h"
 #include "wslb/upstream/health_stats.h"
 #include "wslb/upstream/host_set.h"
 #include "wslb/upstream/outlier_detector.h"
@@ -178,6 +180,12 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
   /// update methods.
   void setHostSetObserver(std::function<void()> observer);
 
+  /// TLS toward the endpoints (transport_socket): the provider of the current client context,
+  /// null for plain TCP. Any thread.
+  const tls::ClientContextProvider* tls() const { return tls_.get(); }
+  /// cluster.<name>.ssl.* (handshakes toward the endpoints). Any thread.
+  tls::HandshakeStats& tlsStats() const { return tls_stats_; }
+
  private:
   friend class Slot;
   /// Called by Slot after the host is released: cluster count -1, then wakeOne().
@@ -192,6 +200,8 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
   const std::string name_;
   const config::Cluster config_;
   const PickerPtr picker_;
+  std::unique_ptr<tls::ClientContextProvider> tls_;
+  mutable tls::HandshakeStats tls_stats_;
   /// The published snapshot. Guarded by a mutex rather than std::atomic<std::shared_ptr>
   /// (libstdc++ 12 implements that with an internal spin lock whose load path unlocks with
   /// relaxed order, which ThreadSanitizer rightly reports). Pickers do not read it: they use

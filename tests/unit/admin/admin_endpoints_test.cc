@@ -83,6 +83,7 @@ struct Fixture {
   Fixture() {
     context.clusters = &clusters;
     context.hcm_stats.push_back(&hcm);
+    context.hcm_listener_names.push_back(bootstrap.listeners.at(0).name);
     context.bootstrap = &bootstrap;
     context.state = [this] { return state; };
     context.quit = [this] { ++quits; };
