@@ -20,7 +20,7 @@ TransportSocket::TransportSocket(tcp::socket socket) : socket_(std::move(socket)
 
 TransportSocket::TransportSocket(tcp::socket socket, SslPtr ssl,
                                  std::shared_ptr<const void> contexts, error_code& ec)
-    : socket_(std::move(socket)), contexts_(std::move(contexts)) {
+    : socket_(std::move(socket)) {
   ec.clear();
   if (!ssl) {
     ec = asio::error::no_memory;
@@ -33,7 +33,10 @@ TransportSocket::TransportSocket(tcp::socket socket, SslPtr ssl,
   }
   SSL_set_bio(ssl.get(), bio, bio);  // the SSL owns the BIO from here
   socket_.non_blocking(true, ec);
-  if (!ec) ssl_ = std::move(ssl);
+  if (ec) return;
+  tls_ = std::make_unique<TlsState>();
+  tls_->ssl = std::move(ssl);
+  tls_->contexts = std::move(contexts);
 }
 
 TransportSocket TransportSocket::server(tcp::socket socket,
@@ -75,25 +78,25 @@ error_code TransportSocket::mapSslError(int ssl_error) const {
 size_t TransportSocket::readRecord(void* data, size_t size, error_code& ec) {
   ERR_clear_error();
   size_t n = 0;
-  const int ret = SSL_read_ex(ssl_.get(), data, size, &n);
+  const int ret = SSL_read_ex(tls_->ssl.get(), data, size, &n);
   if (ret == 1) {
     ec.clear();
     return n;
   }
-  const int ssl_error = SSL_get_error(ssl_.get(), ret);
-  read_wants_write_ = ssl_error == SSL_ERROR_WANT_WRITE;
+  const int ssl_error = SSL_get_error(tls_->ssl.get(), ret);
+  tls_->read_wants_write = ssl_error == SSL_ERROR_WANT_WRITE;
   ec = mapSslError(ssl_error);
   return 0;
 }
 
 size_t TransportSocket::read_some(const asio::mutable_buffer& buffer, error_code& ec) {
-  if (!ssl_) return socket_.read_some(buffer, ec);
+  if (!tls_) return socket_.read_some(buffer, ec);
   if (!socket_.is_open()) {
     ec = asio::error::bad_descriptor;
     return 0;
   }
-  if (deferred_read_error_) {
-    ec = std::exchange(deferred_read_error_, error_code());
+  if (tls_->deferred_read_error) {
+    ec = std::exchange(tls_->deferred_read_error, error_code());
     return 0;
   }
   auto* data = static_cast<unsigned char*>(buffer.data());
@@ -108,7 +111,7 @@ size_t TransportSocket::read_some(const asio::mutable_buffer& buffer, error_code
         ec = step;
         return 0;
       }
-      if (step != asio::error::would_block) deferred_read_error_ = step;
+      if (step != asio::error::would_block) tls_->deferred_read_error = step;
       break;
     }
     total += n;
@@ -124,13 +127,13 @@ size_t TransportSocket::writeRecords(const void* data, size_t size, error_code& 
   while (total < size) {
     ERR_clear_error();
     size_t n = 0;
-    const int ret = SSL_write_ex(ssl_.get(), bytes + total, size - total, &n);
+    const int ret = SSL_write_ex(tls_->ssl.get(), bytes + total, size - total, &n);
     if (ret == 1) {
       total += n;
       continue;
     }
-    const int ssl_error = SSL_get_error(ssl_.get(), ret);
-    write_wants_read_ = ssl_error == SSL_ERROR_WANT_READ;
+    const int ssl_error = SSL_get_error(tls_->ssl.get(), ret);
+    tls_->write_wants_read = ssl_error == SSL_ERROR_WANT_READ;
     const error_code step = mapSslError(ssl_error);
     if (total == 0) {
       ec = step;
@@ -143,7 +146,7 @@ size_t TransportSocket::writeRecords(const void* data, size_t size, error_code& 
 }
 
 size_t TransportSocket::write_some(const asio::const_buffer& buffer, error_code& ec) {
-  if (!ssl_) return socket_.write_some(buffer, ec);
+  if (!tls_) return socket_.write_some(buffer, ec);
   if (!socket_.is_open()) {
     ec = asio::error::bad_descriptor;
     return 0;
@@ -158,7 +161,7 @@ size_t TransportSocket::write_some(const asio::const_buffer& buffer, error_code&
 bool TransportSocket::hasBufferedPlaintext() const {
   // A deferred error counts: after a TLS 1.3 close_notify without FIN the socket may never
   // become readable again, yet read_some has the end of stream to report.
-  return ssl_ && (SSL_pending(ssl_.get()) > 0 || deferred_read_error_);
+  return tls_ && (SSL_pending(tls_->ssl.get()) > 0 || tls_->deferred_read_error);
 }
 
 void TransportSocket::handshakeStep(error_code& ec) {
@@ -167,58 +170,58 @@ void TransportSocket::handshakeStep(error_code& ec) {
     return;
   }
   ERR_clear_error();
-  const int ret = SSL_do_handshake(ssl_.get());
+  const int ret = SSL_do_handshake(tls_->ssl.get());
   if (ret == 1) {
     ec.clear();
-    contexts_.reset();
+    tls_->contexts.reset();
     return;
   }
-  const int ssl_error = SSL_get_error(ssl_.get(), ret);
-  handshake_wants_write_ = ssl_error == SSL_ERROR_WANT_WRITE;
+  const int ssl_error = SSL_get_error(tls_->ssl.get(), ret);
+  tls_->handshake_wants_write = ssl_error == SSL_ERROR_WANT_WRITE;
   ec = mapSslError(ssl_error);
   // A failed handshake never resumes; "eof" here means the peer went away mid-handshake.
   if (ec == asio::error::eof) ec = asio::error::connection_reset;
 }
 
 void TransportSocket::shutdown(tcp::socket::shutdown_type what, error_code& ec) {
-  if (ssl_ && socket_.is_open() && what != tcp::socket::shutdown_receive &&
-      SSL_is_init_finished(ssl_.get()) == 1 &&
-      (SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) == 0) {
+  if (tls_ && socket_.is_open() && what != tcp::socket::shutdown_receive &&
+      SSL_is_init_finished(tls_->ssl.get()) == 1 &&
+      (SSL_get_shutdown(tls_->ssl.get()) & SSL_SENT_SHUTDOWN) == 0) {
     ERR_clear_error();
-    (void)SSL_shutdown(ssl_.get());  // queues and tries to send close_notify; never blocks
+    (void)SSL_shutdown(tls_->ssl.get());  // queues and tries to send close_notify; never blocks
     ERR_clear_error();
   }
   socket_.shutdown(what, ec);
 }
 
 void TransportSocket::non_blocking(bool mode, error_code& ec) {
-  socket_.non_blocking(ssl_ ? true : mode, ec);
+  socket_.non_blocking(tls_ ? true : mode, ec);
 }
 
 std::string_view TransportSocket::alpnProtocol() const {
-  if (!ssl_) return {};
+  if (!tls_) return {};
   const unsigned char* data = nullptr;
   unsigned int size = 0;
-  SSL_get0_alpn_selected(ssl_.get(), &data, &size);
+  SSL_get0_alpn_selected(tls_->ssl.get(), &data, &size);
   return {reinterpret_cast<const char*>(data), size};
 }
 
 std::string_view TransportSocket::serverName() const {
-  if (!ssl_) return {};
-  const char* name = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
+  if (!tls_) return {};
+  const char* name = SSL_get_servername(tls_->ssl.get(), TLSEXT_NAMETYPE_host_name);
   return name != nullptr ? std::string_view(name) : std::string_view();
 }
 
 std::optional<size_t> TransportSocket::filterChain() const {
-  if (!ssl_ || SSL_is_server(ssl_.get()) != 1) return std::nullopt;
-  return ServerContextSet::chosenChain(ssl_.get());
+  if (!tls_ || SSL_is_server(tls_->ssl.get()) != 1) return std::nullopt;
+  return ServerContextSet::chosenChain(tls_->ssl.get());
 }
 
 std::string TransportSocket::failureReason(const error_code& ec) const {
   std::string out;
   if (ec) out = ec.message();
-  if (ssl_) {
-    const long verify = SSL_get_verify_result(ssl_.get());
+  if (tls_) {
+    const long verify = SSL_get_verify_result(tls_->ssl.get());
     if (verify != X509_V_OK) {
       if (!out.empty()) out += ": ";
       out += X509_verify_cert_error_string(verify);

@@ -59,9 +59,9 @@ class TransportSocket {
   TransportSocket& operator=(TransportSocket&&) noexcept = default;
   ~TransportSocket() = default;
 
-  bool isTls() const { return ssl_ != nullptr; }
+  bool isTls() const { return tls_ != nullptr; }
   /// The SSL object (nullptr for plain TCP); for inspection only.
-  SSL* native_handle() const { return ssl_.get(); }
+  SSL* native_handle() const { return tls_ ? tls_->ssl.get() : nullptr; }
   tcp::socket& socket() { return socket_; }
   const tcp::socket& socket() const { return socket_; }
   executor_type get_executor() { return socket_.get_executor(); }
@@ -81,11 +81,11 @@ class TransportSocket {
   /// What the last read_some that returned would_block is waiting for: wait_read, or
   /// wait_write when TLS needs to send before it can read (SSL_ERROR_WANT_WRITE).
   wait_type readWait() const {
-    return read_wants_write_ ? tcp::socket::wait_write : tcp::socket::wait_read;
+    return tls_ && tls_->read_wants_write ? tcp::socket::wait_write : tcp::socket::wait_read;
   }
   /// As readWait(), for write_some (wait_read when TLS needs to receive first).
   wait_type writeWait() const {
-    return write_wants_read_ ? tcp::socket::wait_read : tcp::socket::wait_write;
+    return tls_ && tls_->write_wants_read ? tcp::socket::wait_read : tcp::socket::wait_write;
   }
   /// Whether read_some has something to return without the socket becoming readable:
   /// decrypted bytes inside the SSL object (SSL_pending), or an end of stream / error that
@@ -154,7 +154,7 @@ class TransportSocket {
   void handshakeStep(error_code& ec);
   error_code mapSslError(int ssl_error) const;
   wait_type handshakeWait() const {
-    return handshake_wants_write_ ? tcp::socket::wait_write : tcp::socket::wait_read;
+    return tls_ && tls_->handshake_wants_write ? tcp::socket::wait_write : tcp::socket::wait_read;
   }
   /// A thread's gather buffer for multi-buffer async writes (kGatherSize bytes).
   static unsigned char* gatherBuffer();
@@ -166,15 +166,21 @@ class TransportSocket {
   struct WriteOp;
   struct HandshakeOp;
 
+  /// What only a TLS connection needs, on the heap so that a plain TCP one (most relays) stays
+  /// a socket and a pointer.
+  struct TlsState {
+    SslPtr ssl;
+    /// The context set (or client context) the SSL came from, until the handshake is over: the
+    /// ClientHello callback needs it. Afterwards the SSL's own reference keeps its context.
+    std::shared_ptr<const void> contexts;
+    error_code deferred_read_error;
+    bool read_wants_write = false;
+    bool write_wants_read = false;
+    bool handshake_wants_write = false;
+  };
+
   tcp::socket socket_;
-  SslPtr ssl_;
-  /// The context set (or client context) the SSL came from, until the handshake is over: the
-  /// ClientHello callback needs it. Afterwards the SSL's own reference keeps its context.
-  std::shared_ptr<const void> contexts_;
-  error_code deferred_read_error_;
-  bool read_wants_write_ = false;
-  bool write_wants_read_ = false;
-  bool handshake_wants_write_ = false;
+  std::unique_ptr<TlsState> tls_;  ///< null: plain TCP.
 };
 
 // --- Composed operations ------------------------------------------------------------------------
