@@ -38,13 +38,16 @@ ClusterState::ClusterState(const config::Cluster& config, HostSetConstSharedPtr 
 ClusterState::ClusterState(const config::Cluster& config, HostSetConstSharedPtr hosts,
                            PickerPtr picker)
     : name_(config.name),
-      config_(config),
+      config_(nullptr),
       picker_(picker ? std::move(picker) : makePicker(config.lb_policy)),
       host_set_(hosts ? std::move(hosts) : std::make_shared<const HostSet>()),
       generation_(nextGeneration()) {
-  if (config_.outlier_detection) {
+  endpoints_ = config.endpoints;
+  configs_.push_back(std::make_unique<const config::Cluster>(config));
+  config_.store(configs_.back().get(), std::memory_order_release);
+  if (config.outlier_detection) {
     outlier_ =
-        std::make_unique<OutlierDetector>(*config_.outlier_detection, [this] { return hostSet(); });
+        std::make_unique<OutlierDetector>(*config.outlier_detection, [this] { return hostSet(); });
   }
 }
 
@@ -80,14 +83,63 @@ void ClusterState::notifyObserver() {
 }
 
 void ClusterState::updateEndpoints(const std::vector<config::Endpoint>& endpoints) {
-  config::Cluster source;
-  source.name = name_;
-  source.per_host_max_connections = config_.per_host_max_connections;
-  source.health_check = config_.health_check;  // new hosts start failed until checked
-  source.endpoints = endpoints;
   {
     std::lock_guard lock(update_mutex_);
+    config::Cluster source;
+    source.name = name_;
+    source.per_host_max_connections = config().per_host_max_connections;
+    source.health_check = config().health_check;  // new hosts start failed until checked
+    source.endpoints = endpoints;
     publishLocked(buildHostSet(source, hostSet().get()));
+    endpoints_ = endpoints;
+  }
+  notifyObserver();
+  wakeAll();
+}
+
+namespace {
+
+bool sameThresholds(const config::Thresholds& a, const config::Thresholds& b) {
+  return a.priority == b.priority && a.max_connections == b.max_connections &&
+         a.max_pending_requests == b.max_pending_requests && a.max_requests == b.max_requests &&
+         a.max_retries == b.max_retries && a.track_remaining == b.track_remaining;
+}
+
+// The fields applyConfig() applies (endpoints aside). The others may not change live, which the
+// reload checks before calling it.
+bool sameLiveSettings(const config::Cluster& a, const config::Cluster& b) {
+  const bool same_high =
+      a.high_thresholds.has_value() == b.high_thresholds.has_value() &&
+      (!a.high_thresholds || sameThresholds(*a.high_thresholds, *b.high_thresholds));
+  return a.connect_timeout == b.connect_timeout &&
+         sameThresholds(a.default_thresholds, b.default_thresholds) && same_high &&
+         a.per_host_max_connections == b.per_host_max_connections &&
+         a.pending_timeout == b.pending_timeout &&
+         a.removed_endpoint_drain_timeout == b.removed_endpoint_drain_timeout &&
+         a.removed_endpoint_drain_window == b.removed_endpoint_drain_window &&
+         a.unhealthy_endpoint_drain_window == b.unhealthy_endpoint_drain_window;
+}
+
+}  // namespace
+
+void ClusterState::applyConfig(const config::Cluster& next) {
+  {
+    std::lock_guard lock(update_mutex_);
+    const bool is_static = next.type == config::Cluster::Type::kStatic;
+    const std::vector<config::Endpoint>& endpoints = is_static ? next.endpoints : endpoints_;
+    config::Cluster source = next;
+    source.name = name_;
+    source.endpoints = endpoints;
+    // Validate and build before anything is published: a throw leaves the cluster untouched.
+    HostSetConstSharedPtr set = buildHostSet(source, hostSet().get());
+    if (!sameLiveSettings(config(), next)) {
+      auto stored = std::make_unique<config::Cluster>(next);
+      stored->endpoints.clear();  // the host set holds them; keeps the retained copies small
+      configs_.push_back(std::move(stored));
+      config_.store(configs_.back().get(), std::memory_order_release);
+    }
+    endpoints_ = endpoints;
+    publishLocked(std::move(set));
   }
   notifyObserver();
   wakeAll();
