@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "wslb/http/downstream_session.h"
@@ -60,6 +61,46 @@ void Worker::addListener(tcp::acceptor acceptor,
   acceptors_.push_back(std::move(state));
 }
 
+void Worker::applyListeners(std::vector<ListenerUpdate> listeners, std::function<void()> done) {
+  asio::post(io_, [this, listeners = std::move(listeners), done = std::move(done)]() mutable {
+    std::vector<std::shared_ptr<AcceptorState>> kept;
+    std::vector<std::shared_ptr<AcceptorState>> added;
+    for (auto& update : listeners) {
+      if (update.acceptor) {
+        addListener(std::move(*update.acceptor), update.context);
+        added.push_back(acceptors_.back());
+        acceptors_.pop_back();
+        continue;
+      }
+      for (const auto& a : acceptors_) {
+        if (a->listener->name == update.context->name) {
+          // Only this thread reads a->listener (in accept()), so a plain store is enough.
+          a->listener = update.context;
+          kept.push_back(a);
+          break;
+        }
+      }
+    }
+    for (const auto& a : acceptors_) {
+      if (std::find(kept.begin(), kept.end(), a) != kept.end()) continue;
+      boost::system::error_code ec;
+      a->acceptor.close(ec);  // its pending accept completes with operation_aborted
+      a->backoff.cancel();
+    }
+    acceptors_ = std::move(kept);
+    for (auto& a : added) {
+      if (accepting_) {
+        accept(a);
+      } else {
+        boost::system::error_code ec;
+        a->acceptor.close(ec);
+      }
+      acceptors_.push_back(std::move(a));
+    }
+    if (done) done();
+  });
+}
+
 bool Worker::admit(AcceptorState& a) {
   if (!connection_limit_) return true;
   auto [admission, admitted] = relay::ConnectionAdmission::tryTake(*connection_limit_);
@@ -103,6 +144,7 @@ void Worker::start() {
 
 void Worker::stopAccepting() {
   asio::post(io_, [this] {
+    accepting_ = false;
     for (const auto& a : acceptors_) {
       boost::system::error_code ec;
       a->acceptor.close(ec);
