@@ -135,20 +135,23 @@ void HealthManager::stop() {
 }
 
 void HealthManager::startSweep(const upstream::ClusterStateSharedPtr& cluster) {
-  auto loop = [this](upstream::ClusterStateSharedPtr cluster) -> asio::awaitable<void> {
+  // No captures: the lambda object is gone once this returns; parameters live in the frame.
+  auto loop = [](HealthManager* self,
+                 upstream::ClusterStateSharedPtr cluster) -> asio::awaitable<void> {
     upstream::OutlierDetector& detector = *cluster->outlierDetector();
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (;;) {
       timer.expires_after(detector.config().interval);
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (ec || !sweeping(cluster.get())) co_return;  // stopped, or a reload removed the cluster
+      if (ec || !self->sweeping(cluster.get()))
+        co_return;  // stopped, or a reload removed the cluster
       for (const auto& host : detector.sweep()) {
         spdlog::info("[health] cluster '{}': {} returned to service after its ejection",
                      cluster->name(), host->addressString());
       }
     }
   };
-  asio::co_spawn(io_, loop(cluster), asio::detached);
+  asio::co_spawn(io_, loop(this, cluster), asio::detached);
 }
 
 void HealthManager::onHostUnhealthy(const upstream::ClusterStateSharedPtr& cluster,

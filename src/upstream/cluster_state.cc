@@ -105,8 +105,44 @@ bool sameThresholds(const config::Thresholds& a, const config::Thresholds& b) {
          a.max_retries == b.max_retries && a.track_remaining == b.track_remaining;
 }
 
-// The fields applyConfig() applies (endpoints aside). The others may not change live, which the
-// reload checks before calling it.
+bool sameRanges(const std::vector<config::StatusRange>& a,
+                const std::vector<config::StatusRange>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].start != b[i].start || a[i].end != b[i].end) return false;
+  }
+  return true;
+}
+
+bool sameHealthCheck(const std::optional<config::HealthCheck>& a,
+                     const std::optional<config::HealthCheck>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->timeout == b->timeout && a->interval == b->interval &&
+         a->initial_jitter == b->initial_jitter && a->interval_jitter == b->interval_jitter &&
+         a->interval_jitter_percent == b->interval_jitter_percent &&
+         a->unhealthy_threshold == b->unhealthy_threshold &&
+         a->healthy_threshold == b->healthy_threshold &&
+         a->no_traffic_interval == b->no_traffic_interval &&
+         a->no_traffic_healthy_interval == b->no_traffic_healthy_interval &&
+         a->unhealthy_interval == b->unhealthy_interval &&
+         a->unhealthy_edge_interval == b->unhealthy_edge_interval &&
+         a->healthy_edge_interval == b->healthy_edge_interval && a->path == b->path &&
+         a->host == b->host && sameRanges(a->expected_statuses, b->expected_statuses) &&
+         sameRanges(a->retriable_statuses, b->retriable_statuses);
+}
+
+bool sameEds(const config::EdsClusterConfig& a, const config::EdsClusterConfig& b) {
+  const auto& x = a.eds_config;
+  const auto& y = b.eds_config;
+  return a.service_name == b.service_name && x.kind == y.kind && x.path == y.path &&
+         x.watched_directory == y.watched_directory &&
+         x.initial_fetch_timeout == y.initial_fetch_timeout && x.api.api_type == y.api.api_type &&
+         x.api.cluster_name == y.api.cluster_name && x.api.refresh_delay == y.api.refresh_delay;
+}
+
+// The fields applyConfig() applies or others read through config() (endpoints aside). Type,
+// lb_policy and outlier_detection may not change live, which the reload checks before.
 bool sameLiveSettings(const config::Cluster& a, const config::Cluster& b) {
   const bool same_high =
       a.high_thresholds.has_value() == b.high_thresholds.has_value() &&
@@ -117,7 +153,8 @@ bool sameLiveSettings(const config::Cluster& a, const config::Cluster& b) {
          a.pending_timeout == b.pending_timeout &&
          a.removed_endpoint_drain_timeout == b.removed_endpoint_drain_timeout &&
          a.removed_endpoint_drain_window == b.removed_endpoint_drain_window &&
-         a.unhealthy_endpoint_drain_window == b.unhealthy_endpoint_drain_window;
+         a.unhealthy_endpoint_drain_window == b.unhealthy_endpoint_drain_window &&
+         sameHealthCheck(a.health_check, b.health_check) && sameEds(a.eds, b.eds);
 }
 
 }  // namespace

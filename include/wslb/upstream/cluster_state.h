@@ -113,8 +113,8 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
   /// that may change live differ: see docs/reload.md). Publishes `config` for config() and the
   /// thresholds, and rebuilds the host set with its caps: from config.endpoints for a static
   /// cluster, from the last EDS assignment for an EDS one. Hosts are reused, so live counts
-  /// survive; a lower cap only refuses new connections. Nothing happens when `config` equals the
-  /// current one in every field this method applies. Control-plane thread (serialised with
+  /// survive; a lower cap only refuses new connections. A new configuration object is kept only
+  /// when a setting differs (not for endpoint-only changes). Control-plane thread (serialised with
   /// updateEndpoints()). @throws std::invalid_argument as updateEndpoints() (nothing changed).
   void applyConfig(const config::Cluster& config);
 
