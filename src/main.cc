@@ -158,6 +158,8 @@ int main(int argc, char** argv) {
   options.drain_strategy = drain_strategy == "immediate" ? wslb::server::DrainStrategy::kImmediate
                                                          : wslb::server::DrainStrategy::kGradual;
   options.admin_address_path = admin_address_path;
+  options.config_path = config_path;  // SIGHUP re-reads these
+  options.config_yaml = config_yaml;
   auto& cli = options.command_line;
   cli.base_id = base_id;
   cli.concurrency = options.concurrency;

@@ -1,5 +1,8 @@
 #include "wslb/admin/admin_server.h"
 
+#include <functional>
+#include <mutex>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,7 +24,8 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<void> serveConnection(tcp::socket socket, const AdminContext& context) {
+asio::awaitable<void> serveConnection(
+    tcp::socket socket, const std::function<std::shared_ptr<const AdminContext>()>& current) {
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -29,7 +33,8 @@ asio::awaitable<void> serveConnection(tcp::socket socket, const AdminContext& co
     auto [ec, n] = co_await bhttp::async_read(socket, buffer, parser, kAsTuple);
     if (ec) co_return;
     const auto& req = parser.get();
-    auto res = handleAdminRequest(context, req);
+    // Each request sees the context current when it arrives; a reload may replace it meanwhile.
+    auto res = handleAdminRequest(*current(), req);
     res.keep_alive(req.keep_alive());
     auto [wec, wn] = co_await bhttp::async_write(socket, res, kAsTuple);
     if (wec || !req.keep_alive()) {
@@ -43,14 +48,19 @@ asio::awaitable<void> serveConnection(tcp::socket socket, const AdminContext& co
 
 struct AdminServer::State {
   State(asio::io_context& io, const tcp::endpoint& ep, AdminContext ctx)
-      : acceptor(io), context(std::move(ctx)) {
+      : acceptor(io), context(std::make_shared<const AdminContext>(std::move(ctx))) {
     acceptor.open(ep.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(ep);
     acceptor.listen();
   }
+  std::shared_ptr<const AdminContext> current() const {
+    std::lock_guard lock(mutex);
+    return context;
+  }
   tcp::acceptor acceptor;
-  AdminContext context;
+  mutable std::mutex mutex;  ///< guards context (admin thread vs a reload).
+  std::shared_ptr<const AdminContext> context;
 };
 
 AdminServer::AdminServer(asio::io_context& io, const tcp::endpoint& endpoint, AdminContext context)
@@ -71,12 +81,19 @@ void AdminServer::start() {
           asio::co_spawn(
               state->acceptor.get_executor(),
               [state, s = std::move(socket)]() mutable -> asio::awaitable<void> {
-                co_await serveConnection(std::move(s), state->context);
+                co_await serveConnection(std::move(s), [&state] { return state->current(); });
               },
               asio::detached);
         }
       },
       asio::detached);
+}
+
+void AdminServer::setContext(AdminContext context) {
+  auto next = std::make_shared<const AdminContext>(std::move(context));
+  std::lock_guard lock(state_->mutex);
+  state_->context.swap(next);
+  // The old context (and what it keeps alive) goes when the last request using it is done.
 }
 
 void AdminServer::stop() {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,21 +18,87 @@ namespace asio = boost::asio;
 HealthManager::HealthManager(const upstream::ClusterManager& clusters, DrainHosts drain)
     : drain_(std::move(drain)) {
   for (const auto& cluster : clusters.clusters()) {
-    if (cluster->config().health_check) {
-      checkers_.push_back(std::make_shared<ClusterHealthChecker>(
-          io_, cluster, [this, cluster](const upstream::HostSharedPtr& host) {
-            onHostUnhealthy(cluster, host);
-          }));
-    }
-    if (upstream::OutlierDetector* detector = cluster->outlierDetector()) {
+    if (cluster->config().health_check) checkers_.push_back(makeChecker(cluster));
+    if (cluster->outlierDetector() != nullptr) {
       sweeps_.push_back(cluster);
-      detector->setEjectionListener([this, cluster](const upstream::HostSharedPtr& host) {
+      watchEjections(cluster);
+    }
+  }
+}
+
+std::shared_ptr<ClusterHealthChecker> HealthManager::makeChecker(
+    const upstream::ClusterStateSharedPtr& cluster) {
+  std::weak_ptr<upstream::ClusterState> weak = cluster;
+  return std::make_shared<ClusterHealthChecker>(io_, cluster,
+                                                [this, weak](const upstream::HostSharedPtr& host) {
+                                                  if (auto c = weak.lock())
+                                                    onHostUnhealthy(c, host);
+                                                });
+}
+
+void HealthManager::watchEjections(const upstream::ClusterStateSharedPtr& cluster) {
+  // A weak reference: the detector belongs to the cluster, so a strong one would keep a cluster
+  // that a reload removed alive for ever.
+  std::weak_ptr<upstream::ClusterState> weak = cluster;
+  cluster->outlierDetector()->setEjectionListener(
+      [this, weak](const upstream::HostSharedPtr& host) {
+        auto cluster = weak.lock();
+        if (!cluster) return;
         spdlog::info("[health] cluster '{}': {} ejected by outlier detection", cluster->name(),
                      host->addressString());
         onHostUnhealthy(cluster, host);
       });
-    }
+}
+
+void HealthManager::observe(const std::shared_ptr<ClusterHealthChecker>& checker) {
+  // Endpoints that come and go (EDS) are picked up as each new set is published.
+  std::weak_ptr<ClusterHealthChecker> weak = checker;
+  checker->cluster()->setHostSetObserver([this, weak] {
+    asio::post(io_, [weak] {
+      if (auto c = weak.lock()) c->syncHosts();
+    });
+  });
+  asio::post(io_, [checker] { checker->syncHosts(); });
+}
+
+bool HealthManager::sweeping(const upstream::ClusterState* cluster) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& c : sweeps_) {
+    if (c.get() == cluster) return true;
   }
+  return false;
+}
+
+void HealthManager::reconfigure(const upstream::ClusterManager& clusters) {
+  std::vector<std::shared_ptr<ClusterHealthChecker>> checkers;
+  std::vector<upstream::ClusterStateSharedPtr> sweeps;
+  std::vector<upstream::ClusterStateSharedPtr> new_sweeps;
+  std::vector<std::shared_ptr<ClusterHealthChecker>> old;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_.load()) return;
+    for (const auto& cluster : clusters.clusters()) {
+      if (cluster->config().health_check) checkers.push_back(makeChecker(cluster));
+      if (cluster->outlierDetector() == nullptr) continue;
+      sweeps.push_back(cluster);
+      if (std::find(sweeps_.begin(), sweeps_.end(), cluster) == sweeps_.end()) {
+        // Added by this reload: no traffic reaches it yet, so the listener may still be set.
+        watchEjections(cluster);
+        new_sweeps.push_back(cluster);
+      }
+    }
+    // Clear before the new checkers observe: a kept cluster gets its new checker's observer.
+    for (const auto& checker : checkers_) checker->cluster()->setHostSetObserver(nullptr);
+    old = std::move(checkers_);
+    checkers_ = checkers;
+    sweeps_ = std::move(sweeps);  // a removed cluster's sweep ends at its next tick
+  }
+  if (!started_.load()) return;
+  asio::post(io_, [old = std::move(old)] {
+    for (const auto& checker : old) checker->stop();
+  });
+  for (const auto& checker : checkers) observe(checker);
+  for (const auto& cluster : new_sweeps) startSweep(cluster);
 }
 
 HealthManager::~HealthManager() {
@@ -39,17 +106,10 @@ HealthManager::~HealthManager() {
 }
 
 void HealthManager::start() {
-  if (!active() || started_.exchange(true)) return;
-  for (const auto& checker : checkers_) {
-    // Endpoints that come and go (EDS) are picked up as each new set is published.
-    std::weak_ptr<ClusterHealthChecker> weak = checker;
-    checker->cluster()->setHostSetObserver([this, weak] {
-      asio::post(io_, [weak] {
-        if (auto c = weak.lock()) c->syncHosts();
-      });
-    });
-    asio::post(io_, [checker] { checker->syncHosts(); });
-  }
+  // The thread runs even with nothing to check yet: a config reload may add checks.
+  if (started_.exchange(true)) return;
+  std::lock_guard lock(mutex_);
+  for (const auto& checker : checkers_) observe(checker);
   for (const auto& cluster : sweeps_) startSweep(cluster);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
@@ -58,32 +118,40 @@ void HealthManager::start() {
 }
 
 void HealthManager::stop() {
-  if (stopped_.exchange(true)) return;
-  // After this no observer call can post new work (the observer lock orders it).
-  for (const auto& checker : checkers_) checker->cluster()->setHostSetObserver(nullptr);
+  std::vector<std::shared_ptr<ClusterHealthChecker>> checkers;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_.exchange(true)) return;
+    // After this no observer call can post new work (the observer lock orders it).
+    for (const auto& checker : checkers_) checker->cluster()->setHostSetObserver(nullptr);
+    checkers = checkers_;
+  }
   if (!thread_.joinable()) return;
-  asio::post(io_, [this] {
-    for (const auto& checker : checkers_) checker->stop();
+  asio::post(io_, [this, checkers = std::move(checkers)] {
+    for (const auto& checker : checkers) checker->stop();
     io_.stop();
   });
   thread_.join();
 }
 
 void HealthManager::startSweep(const upstream::ClusterStateSharedPtr& cluster) {
-  auto loop = [](upstream::ClusterStateSharedPtr cluster) -> asio::awaitable<void> {
+  // No captures: the lambda object is gone once this returns; parameters live in the frame.
+  auto loop = [](HealthManager* self,
+                 upstream::ClusterStateSharedPtr cluster) -> asio::awaitable<void> {
     upstream::OutlierDetector& detector = *cluster->outlierDetector();
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (;;) {
       timer.expires_after(detector.config().interval);
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
+      if (ec || !self->sweeping(cluster.get()))
+        co_return;  // stopped, or a reload removed the cluster
       for (const auto& host : detector.sweep()) {
         spdlog::info("[health] cluster '{}': {} returned to service after its ejection",
                      cluster->name(), host->addressString());
       }
     }
   };
-  asio::co_spawn(io_, loop(cluster), asio::detached);
+  asio::co_spawn(io_, loop(this, cluster), asio::detached);
 }
 
 void HealthManager::onHostUnhealthy(const upstream::ClusterStateSharedPtr& cluster,

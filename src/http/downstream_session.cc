@@ -76,8 +76,12 @@ constexpr std::string_view kAllowedMethods = "GET, HEAD, POST, PUT, DELETE, OPTI
 // relay, so it never keeps the relay alive either.
 struct RelayDeleter {
   std::weak_ptr<asio::steady_timer> duration_timer;
+  // The relay points into the listener context (its stats and access log), which a config
+  // reload may replace while the relay runs: keep the context until the relay is gone.
+  mutable std::shared_ptr<const ListenerContext> listener;
   void operator()(relay::Relay* relay) const {
     delete relay;
+    listener.reset();
     if (auto timer = duration_timer.lock()) timer->cancel();
   }
 };
@@ -810,7 +814,7 @@ awaitable<bool> DownstreamSession::proxy(Request req, const RouteEntry& route, b
         new relay::Relay(std::move(client_), std::move(*upstream_socket_), std::move(up.slot),
                          route.cluster, *stats_, std::move(downstream_active_), tracker_,
                          std::move(options)),
-        RelayDeleter{duration_timer});
+        RelayDeleter{duration_timer, listener_});
     upstream_socket_.reset();
     handed_off_ = true;
     relay->start(to_upstream, to_client);

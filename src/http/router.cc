@@ -55,7 +55,8 @@ Router::Router(const config::HttpConnectionManager& hcm, const upstream::Cluster
       } else {
         re.idle_timeout = kDefaultUpgradedIdleTimeout;
       }
-      const auto& cluster_cfg = re.cluster->config();
+      // Through the manager: during a reload it holds the settings the cluster is about to get.
+      const config::Cluster& cluster_cfg = *clusters.configOf(r.cluster);
       if (cluster_cfg.pending_timeout) {
         re.pending_timeout = *cluster_cfg.pending_timeout;
       } else if (r.timeout_set && r.timeout.count() > 0) {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "wslb/server/listener_factory.h"
+#include "listener_factory.h"
 #include "wslb/stats/collect.h"
 #include "wslb/websocket/close_frame.h"
 
@@ -16,32 +16,6 @@ namespace wslb::server {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-namespace {
-
-tcp::endpoint toEndpoint(const config::SocketAddress& a) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(a.address, ec);
-  if (ec) throw std::invalid_argument("invalid listen address \"" + a.address + "\"");
-  return tcp::endpoint(address, static_cast<uint16_t>(a.port));
-}
-
-tcp::acceptor makeAcceptor(asio::io_context& io, const tcp::endpoint& ep) {
-  tcp::acceptor acceptor(io);
-  acceptor.open(ep.protocol());
-  acceptor.set_option(asio::socket_base::reuse_address(true));
-  int one = 1;
-  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    throw std::runtime_error("setsockopt(SO_REUSEPORT) failed");
-  }
-  // Accepted sockets inherit TCP_NODELAY.
-  acceptor.set_option(tcp::no_delay(true));
-  acceptor.bind(ep);
-  acceptor.listen(asio::socket_base::max_listen_connections);
-  return acceptor;
-}
-
-}  // namespace
 
 const char* toString(ServerState s) {
   switch (s) {
@@ -60,19 +34,19 @@ const char* toString(ServerState s) {
 Server::Server(ServerOptions options)
     : options_(std::move(options)), drain_timer_(control_io_), listener_drain_timer_(control_io_) {
   if (options_.concurrency == 0) options_.concurrency = 1;
-  const auto& bootstrap = options_.bootstrap;
+  bootstrap_ = std::make_shared<const config::Bootstrap>(options_.bootstrap);
+  const auto& bootstrap = *bootstrap_;
   clusters_ = std::make_unique<upstream::ClusterManager>(bootstrap.clusters);
-  xds_ = std::make_unique<xds::XdsManager>(bootstrap, *clusters_,
-                                           xds::NodeInfo{bootstrap.node.id, bootstrap.node.cluster},
-                                           [this](const upstream::ClusterStateSharedPtr& cluster,
-                                                  std::vector<upstream::HostSharedPtr> removed) {
-                                             scheduleRemovedDrain(cluster, std::move(removed));
-                                           });
+  xds_ = makeXds(bootstrap, *clusters_);
   health_ = std::make_unique<health::HealthManager>(*clusters_, [this](auto hosts, auto window) {
     for (auto& worker : workers_) worker->goAwayHosts(hosts, window, websocket::kCloseGoingAway);
   });
-  for (const auto& l : bootstrap.listeners) {
-    listeners_.push_back(makeListenerContext(l, *clusters_));
+  {
+    std::lock_guard lock(live_mutex_);
+    for (const auto& l : bootstrap.listeners) {
+      listeners_.push_back(makeListenerContext(
+          l, *clusters_, [this](const std::string& prefix) { return hcmStatsFor(prefix); }));
+    }
   }
   connection_limit_ = std::make_shared<relay::DownstreamConnectionLimit>(
       bootstrap.max_active_downstream_connections.value_or(0));
@@ -102,31 +76,9 @@ Server::Server(ServerOptions options)
   }
   if (bootstrap.metrics_listener) startMetricsListener(*bootstrap.metrics_listener);
   if (bootstrap.admin.address) {
-    admin::AdminContext context;
-    context.clusters = clusters_.get();
-    context.hcm_stats = allHcmStats();
-    for (const stats::HcmStats* hcm : context.hcm_stats) {
-      for (const http::ListenerContext* chain : allChains()) {
-        if (&chain->stats == hcm) {
-          context.hcm_listener_names.push_back(chain->name);
-          break;
-        }
-      }
-    }
-    context.state = [this] { return readinessState(); };
-    context.extra_stats = [this](std::vector<stats::Stat>& out) { appendControlPlaneStats(out); };
-    context.reopen_logs = [this] {
-      for (const http::ListenerContext* chain : allChains()) chain->access_log->reopen();
-    };
-    context.quit = [this] { shutdown(); };
-    context.bootstrap = &options_.bootstrap;
-    context.command_line = options_.command_line;
-    context.start_time = start_time_;
-    context.set_healthcheck_failed = [this](bool failed) { setHealthcheckFailed(failed); };
-    context.drain_listeners = [this](const admin::DrainListenersOptions& o) { drainListeners(o); };
     const auto ep = toEndpoint(*bootstrap.admin.address);
     try {
-      admin_ = std::make_unique<admin::AdminServer>(admin_io_, ep, std::move(context));
+      admin_ = std::make_unique<admin::AdminServer>(admin_io_, ep, makeAdminContext());
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot bind admin listener to " + ep.address().to_string() + ":" +
                                std::to_string(ep.port()) + ": " + e.code().message());
@@ -141,43 +93,139 @@ Server::Server(ServerOptions options)
   }
 }
 
+std::shared_ptr<xds::XdsManager> Server::makeXds(const config::Bootstrap& bootstrap,
+                                                 const upstream::ClusterManager& clusters) {
+  return std::make_shared<xds::XdsManager>(bootstrap, clusters,
+                                           xds::NodeInfo{bootstrap.node.id, bootstrap.node.cluster},
+                                           [this](const upstream::ClusterStateSharedPtr& cluster,
+                                                  std::vector<upstream::HostSharedPtr> removed) {
+                                             scheduleRemovedDrain(cluster, std::move(removed));
+                                           });
+}
+
+std::shared_ptr<stats::HcmStats> Server::hcmStatsFor(const std::string& stat_prefix) {
+  if (auto it = hcm_stats_.find(stat_prefix); it != hcm_stats_.end()) {
+    if (auto live = it->second.lock()) return live;
+  }
+  auto created = std::make_shared<stats::HcmStats>(stat_prefix);
+  hcm_stats_[stat_prefix] = created;
+  return created;
+}
+
+admin::AdminContext Server::makeAdminContext() {
+  // Owns what the context points to, so a request still running on the admin thread when a
+  // reload replaces the context reads valid memory.
+  struct Owned {
+    std::shared_ptr<const config::Bootstrap> bootstrap;
+    std::vector<std::shared_ptr<stats::HcmStats>> stats;
+  };
+  auto owned = std::make_shared<Owned>();
+  admin::AdminContext context;
+  context.clusters = clusters_.get();
+  {
+    std::lock_guard lock(live_mutex_);
+    owned->bootstrap = bootstrap_;
+  }
+  // One entry per stats object: filter chains sharing a stat_prefix share one.
+  for (const auto& chain : allChains()) {
+    if (std::find(owned->stats.begin(), owned->stats.end(), chain->shared_stats) !=
+        owned->stats.end()) {
+      continue;
+    }
+    owned->stats.push_back(chain->shared_stats);
+    context.hcm_stats.push_back(chain->shared_stats.get());
+    context.hcm_listener_names.push_back(chain->name);
+  }
+  context.bootstrap = owned->bootstrap.get();
+  context.keep_alive = owned;
+  context.state = [this] { return readinessState(); };
+  context.extra_stats = [this](std::vector<stats::Stat>& out) { appendControlPlaneStats(out); };
+  context.reopen_logs = [this] {
+    std::lock_guard lock(live_mutex_);
+    for (const auto& listener : listeners_) {
+      listener->access_log->reopen();
+      for (const auto& chain : listener->other_chains) chain->access_log->reopen();
+    }
+    for (const auto& log : retired_access_logs_) log->reopen();
+  };
+  context.quit = [this] { shutdown(); };
+  context.command_line = options_.command_line;
+  context.start_time = start_time_;
+  context.set_healthcheck_failed = [this](bool failed) { setHealthcheckFailed(failed); };
+  context.drain_listeners = [this](const admin::DrainListenersOptions& o) { drainListeners(o); };
+  return context;
+}
+
+std::shared_ptr<xds::XdsManager> Server::currentXds() const {
+  std::lock_guard lock(live_mutex_);
+  return xds_;
+}
+
+std::vector<std::shared_ptr<http::ListenerContext>> Server::listeners() const {
+  std::lock_guard lock(live_mutex_);
+  return listeners_;
+}
+
+uint16_t Server::listenerPort(size_t index) const {
+  std::lock_guard lock(live_mutex_);
+  return listener_ports_.at(index);
+}
+
+uint16_t Server::listenerPort(std::string_view name) const {
+  std::lock_guard lock(live_mutex_);
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i]->name == name) return listener_ports_[i];
+  }
+  return 0;
+}
+
 std::vector<stats::Stat> Server::collectStats() const {
   std::vector<stats::Stat> out;
   for (const auto& cluster : clusters_->clusters()) stats::appendClusterStats(*cluster, out);
-  for (const stats::HcmStats* hcm : allHcmStats()) stats::appendHcmStats(*hcm, out);
+  for (const auto& hcm : allHcmStats()) stats::appendHcmStats(*hcm, out);
   appendControlPlaneStats(out);
   return out;
 }
 
-std::vector<const http::ListenerContext*> Server::allChains() const {
-  std::vector<const http::ListenerContext*> out;
-  for (const auto& listener : listeners_) {
-    out.push_back(listener.get());
-    for (const auto& chain : listener->other_chains) out.push_back(chain.get());
+std::vector<std::shared_ptr<const http::ListenerContext>> Server::allChains() const {
+  std::vector<std::shared_ptr<const http::ListenerContext>> out;
+  for (const auto& listener : listeners()) {
+    out.push_back(listener);
+    for (const auto& chain : listener->other_chains) out.push_back(chain);
   }
   return out;
 }
 
-std::vector<stats::HcmStats*> Server::allHcmStats() const {
-  std::vector<stats::HcmStats*> out;
-  for (const http::ListenerContext* chain : allChains()) {
-    if (std::find(out.begin(), out.end(), &chain->stats) == out.end()) out.push_back(&chain->stats);
+std::vector<std::shared_ptr<stats::HcmStats>> Server::allHcmStats() const {
+  std::vector<std::shared_ptr<stats::HcmStats>> out;
+  for (const auto& chain : allChains()) {
+    if (std::find(out.begin(), out.end(), chain->shared_stats) == out.end()) {
+      out.push_back(chain->shared_stats);
+    }
   }
   return out;
 }
 
 void Server::appendControlPlaneStats(std::vector<stats::Stat>& out) const {
   connection_limit_->appendStats(out);  // listener.<address>.downstream_global_cx_overflow
-  for (const auto& listener : listeners_) {
+  for (const auto& listener : listeners()) {
     if (!listener->tls) continue;
     const tls::ReloadStats& reloads = listener->tls->reloadStats();
     tls::appendHandshakeStats(*listener->tls_stats, reloads.success.load(), reloads.failure.load(),
                               "listener", "envoy_listener_address", listener->stat_address, out);
   }
-  if (xds_->hasGrpc()) {
+  const auto xds = currentXds();
+  if (xds->hasGrpc()) {
     out.emplace_back("control_plane.connected_state", "control_plane.connected_state",
-                     stats::Tags{}, stats::StatType::kGauge, xds_->connected() ? 1u : 0u);
+                     stats::Tags{}, stats::StatType::kGauge, xds->connected() ? 1u : 0u);
   }
+  auto add = [&out](const char* name, stats::StatType type, const std::atomic<uint64_t>& value) {
+    out.emplace_back(name, name, stats::Tags{}, type, value.load(std::memory_order_relaxed));
+  };
+  add("server.reload_attempt", stats::StatType::kCounter, reload_stats_.attempt);
+  add("server.reload_success", stats::StatType::kCounter, reload_stats_.success);
+  add("server.reload_failed", stats::StatType::kCounter, reload_stats_.failed);
+  add("server.reload_last_success_time", stats::StatType::kGauge, reload_stats_.last_success_time);
 }
 
 void Server::startMetricsListener(const config::MetricsListener& metrics) {
@@ -199,19 +247,23 @@ void Server::startMetricsListener(const config::MetricsListener& metrics) {
 
 Server::~Server() {
   if (!shutdown_requested_.exchange(true)) finishShutdown();
-  xds_->stop();
+  currentXds()->stop();
   if (control_thread_.joinable()) control_thread_.join();
 }
 
 int64_t Server::activeDownstreamConnections() const {
+  // Every stats object still alive, so connections of listeners a reload removed count too.
+  std::lock_guard lock(live_mutex_);
   int64_t total = 0;
-  for (const stats::HcmStats* hcm : allHcmStats()) total += hcm->downstream_cx_active.load();
+  for (const auto& [prefix, weak] : hcm_stats_) {
+    if (auto stats = weak.lock()) total += stats->downstream_cx_active.load();
+  }
   return total;
 }
 
 std::string Server::readinessState() const {
   const ServerState state = state_.load();
-  if (state == ServerState::kLive && !xds_->initialized()) return "PRE_INITIALIZING";
+  if (state == ServerState::kLive && !currentXds()->initialized()) return "PRE_INITIALIZING";
   if (state == ServerState::kLive && (healthcheck_failed_ || listeners_draining_)) {
     return "DRAINING";
   }
@@ -252,16 +304,16 @@ void Server::scheduleRemovedDrain(const upstream::ClusterStateSharedPtr& cluster
 }
 
 void Server::start() {
-  xds_->start();
+  currentXds()->start();
   health_->start();
   for (auto& w : workers_) w->start();
   if (admin_) {
     admin_->start();
     admin_thread_ = std::thread([this] { admin_io_.run(); });
   }
-  for (size_t i = 0; i < listener_ports_.size(); ++i) {
-    spdlog::info("[main] listener '{}' on port {} with {} worker(s)", listeners_[i]->name,
-                 listener_ports_[i], workers_.size());
+  for (const auto& listener : listeners()) {
+    spdlog::info("[main] listener '{}' on port {} with {} worker(s)", listener->name,
+                 listenerPort(listener->name), workers_.size());
   }
   if (admin_) spdlog::info("[main] admin address: port {}", admin_->port());
   state_ = ServerState::kLive;
@@ -273,6 +325,8 @@ void Server::start() {
 
 int Server::run() {
   std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::signal_set> hangup;
+  std::function<void()> wait_hangup;
   if (options_.handle_signals) {
     signals = std::make_unique<asio::signal_set>(control_io_, SIGINT, SIGTERM);
     signals->async_wait([this](const boost::system::error_code& ec, int signo) {
@@ -280,6 +334,19 @@ int Server::run() {
       spdlog::warn("[main] caught {}", signo == SIGTERM ? "SIGTERM" : "SIGINT");
       shutdown();
     });
+    if (options_.reload_on_sighup) {
+      // SIGHUP re-reads the configuration, on the control thread, for as long as the server runs.
+      hangup = std::make_unique<asio::signal_set>(control_io_, SIGHUP);
+      wait_hangup = [this, &hangup, &wait_hangup] {
+        hangup->async_wait([this, &wait_hangup](const boost::system::error_code& ec, int) {
+          if (ec) return;
+          spdlog::info("[main] caught SIGHUP: reloading the configuration");
+          reload();
+          wait_hangup();
+        });
+      };
+      wait_hangup();
+    }
   }
   start();
   wait();
@@ -287,7 +354,8 @@ int Server::run() {
 }
 
 void Server::finishShutdown() {
-  metrics_exposer_.reset();  // no scrape may run while the rest is torn down
+  std::lock_guard reload_lock(reload_mutex_);  // no reload half-way through while this runs
+  metrics_exposer_.reset();                    // no scrape may run while the rest is torn down
   // No health check or drain request once the workers go.
   health_->stop();
   const auto left = activeDownstreamConnections();
@@ -299,8 +367,15 @@ void Server::finishShutdown() {
   }
   for (auto& w : workers_) w->stop();
   // Every worker is done: write what the access logs still hold.
-  for (const http::ListenerContext* chain : allChains()) chain->access_log->stop();
-  xds_->stop();
+  {
+    std::lock_guard lock(live_mutex_);
+    for (auto& listener : listeners_) {
+      listener->access_log->stop();
+      for (auto& chain : listener->other_chains) chain->access_log->stop();
+    }
+    for (auto& log : retired_access_logs_) log->stop();
+  }
+  currentXds()->stop();
   if (admin_) admin_->stop();
   admin_io_.stop();
   if (admin_thread_.joinable()) admin_thread_.join();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "wslb/http/downstream_session.h"
@@ -14,7 +15,10 @@ using tcp = asio::ip::tcp;
 
 std::string listenerStatAddress(const tcp::acceptor& acceptor) {
   boost::system::error_code ec;
-  const tcp::endpoint endpoint = acceptor.local_endpoint(ec);
+  return listenerStatAddress(acceptor.local_endpoint(ec));
+}
+
+std::string listenerStatAddress(const tcp::endpoint& endpoint) {
   std::string address;
   if (endpoint.address().is_v6()) {
     address += '[';
@@ -53,6 +57,46 @@ void Worker::addListener(tcp::acceptor acceptor,
         &connection_limit_->listenerOverflowCounter(listenerStatAddress(state->acceptor));
   }
   acceptors_.push_back(std::move(state));
+}
+
+void Worker::applyListeners(std::vector<ListenerUpdate> listeners, std::function<void()> done) {
+  asio::post(io_, [this, listeners = std::move(listeners), done = std::move(done)]() mutable {
+    std::vector<std::shared_ptr<AcceptorState>> kept;
+    std::vector<std::shared_ptr<AcceptorState>> added;
+    for (auto& update : listeners) {
+      if (update.acceptor) {
+        addListener(std::move(*update.acceptor), update.context);
+        added.push_back(acceptors_.back());
+        acceptors_.pop_back();
+        continue;
+      }
+      for (const auto& a : acceptors_) {
+        if (a->listener->name == update.context->name) {
+          // Only this thread reads a->listener (in accept()), so a plain store is enough.
+          a->listener = update.context;
+          kept.push_back(a);
+          break;
+        }
+      }
+    }
+    for (const auto& a : acceptors_) {
+      if (std::find(kept.begin(), kept.end(), a) != kept.end()) continue;
+      boost::system::error_code ec;
+      a->acceptor.close(ec);  // its pending accept completes with operation_aborted
+      a->backoff.cancel();
+    }
+    acceptors_ = std::move(kept);
+    for (auto& a : added) {
+      if (accepting_) {
+        accept(a);
+      } else {
+        boost::system::error_code ec;
+        a->acceptor.close(ec);
+      }
+      acceptors_.push_back(std::move(a));
+    }
+    if (done) done();
+  });
 }
 
 bool Worker::admit(AcceptorState& a) {
@@ -98,6 +142,7 @@ void Worker::start() {
 
 void Worker::stopAccepting() {
   asio::post(io_, [this] {
+    accepting_ = false;
     for (const auto& a : acceptors_) {
       boost::system::error_code ec;
       a->acceptor.close(ec);

@@ -38,18 +38,21 @@ ClusterState::ClusterState(const config::Cluster& config, HostSetConstSharedPtr 
 ClusterState::ClusterState(const config::Cluster& config, HostSetConstSharedPtr hosts,
                            PickerPtr picker)
     : name_(config.name),
-      config_(config),
+      config_(nullptr),
       picker_(picker ? std::move(picker) : makePicker(config.lb_policy)),
       host_set_(hosts ? std::move(hosts) : std::make_shared<const HostSet>()),
       generation_(nextGeneration()) {
-  if (config_.tls) {
-    // Throws TlsError (start-up fails with the file and the reason).
-    tls_ = tls::makeClientContextProvider(name_, *config_.tls);
+  endpoints_ = config.endpoints;
+  configs_.push_back(std::make_unique<const config::Cluster>(config));
+  config_.store(configs_.back().get(), std::memory_order_release);
+  if (config.tls) {
+    // Throws TlsError (start-up, or a reload, fails with the file and the reason).
+    tls_ = tls::makeClientContextProvider(name_, *config.tls);
     tls_->startWatching();
   }
-  if (config_.outlier_detection) {
+  if (config.outlier_detection) {
     outlier_ =
-        std::make_unique<OutlierDetector>(*config_.outlier_detection, [this] { return hostSet(); });
+        std::make_unique<OutlierDetector>(*config.outlier_detection, [this] { return hostSet(); });
   }
 }
 
@@ -85,14 +88,100 @@ void ClusterState::notifyObserver() {
 }
 
 void ClusterState::updateEndpoints(const std::vector<config::Endpoint>& endpoints) {
-  config::Cluster source;
-  source.name = name_;
-  source.per_host_max_connections = config_.per_host_max_connections;
-  source.health_check = config_.health_check;  // new hosts start failed until checked
-  source.endpoints = endpoints;
   {
     std::lock_guard lock(update_mutex_);
+    config::Cluster source;
+    source.name = name_;
+    source.per_host_max_connections = config().per_host_max_connections;
+    source.health_check = config().health_check;  // new hosts start failed until checked
+    source.endpoints = endpoints;
     publishLocked(buildHostSet(source, hostSet().get()));
+    endpoints_ = endpoints;
+  }
+  notifyObserver();
+  wakeAll();
+}
+
+namespace {
+
+bool sameThresholds(const config::Thresholds& a, const config::Thresholds& b) {
+  return a.priority == b.priority && a.max_connections == b.max_connections &&
+         a.max_pending_requests == b.max_pending_requests && a.max_requests == b.max_requests &&
+         a.max_retries == b.max_retries && a.track_remaining == b.track_remaining;
+}
+
+bool sameRanges(const std::vector<config::StatusRange>& a,
+                const std::vector<config::StatusRange>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].start != b[i].start || a[i].end != b[i].end) return false;
+  }
+  return true;
+}
+
+bool sameHealthCheck(const std::optional<config::HealthCheck>& a,
+                     const std::optional<config::HealthCheck>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->timeout == b->timeout && a->interval == b->interval &&
+         a->initial_jitter == b->initial_jitter && a->interval_jitter == b->interval_jitter &&
+         a->interval_jitter_percent == b->interval_jitter_percent &&
+         a->unhealthy_threshold == b->unhealthy_threshold &&
+         a->healthy_threshold == b->healthy_threshold &&
+         a->no_traffic_interval == b->no_traffic_interval &&
+         a->no_traffic_healthy_interval == b->no_traffic_healthy_interval &&
+         a->unhealthy_interval == b->unhealthy_interval &&
+         a->unhealthy_edge_interval == b->unhealthy_edge_interval &&
+         a->healthy_edge_interval == b->healthy_edge_interval && a->path == b->path &&
+         a->host == b->host && sameRanges(a->expected_statuses, b->expected_statuses) &&
+         sameRanges(a->retriable_statuses, b->retriable_statuses);
+}
+
+bool sameEds(const config::EdsClusterConfig& a, const config::EdsClusterConfig& b) {
+  const auto& x = a.eds_config;
+  const auto& y = b.eds_config;
+  return a.service_name == b.service_name && x.kind == y.kind && x.path == y.path &&
+         x.watched_directory == y.watched_directory &&
+         x.initial_fetch_timeout == y.initial_fetch_timeout && x.api.api_type == y.api.api_type &&
+         x.api.cluster_name == y.api.cluster_name && x.api.refresh_delay == y.api.refresh_delay;
+}
+
+// The fields applyConfig() applies or others read through config() (endpoints aside). Type,
+// lb_policy and outlier_detection may not change live, which the reload checks before.
+bool sameLiveSettings(const config::Cluster& a, const config::Cluster& b) {
+  const bool same_high =
+      a.high_thresholds.has_value() == b.high_thresholds.has_value() &&
+      (!a.high_thresholds || sameThresholds(*a.high_thresholds, *b.high_thresholds));
+  return a.connect_timeout == b.connect_timeout &&
+         sameThresholds(a.default_thresholds, b.default_thresholds) && same_high &&
+         a.per_host_max_connections == b.per_host_max_connections &&
+         a.pending_timeout == b.pending_timeout &&
+         a.removed_endpoint_drain_timeout == b.removed_endpoint_drain_timeout &&
+         a.removed_endpoint_drain_window == b.removed_endpoint_drain_window &&
+         a.unhealthy_endpoint_drain_window == b.unhealthy_endpoint_drain_window &&
+         sameHealthCheck(a.health_check, b.health_check) && sameEds(a.eds, b.eds);
+}
+
+}  // namespace
+
+void ClusterState::applyConfig(const config::Cluster& next) {
+  {
+    std::lock_guard lock(update_mutex_);
+    const bool is_static = next.type == config::Cluster::Type::kStatic;
+    const std::vector<config::Endpoint>& endpoints = is_static ? next.endpoints : endpoints_;
+    config::Cluster source = next;
+    source.name = name_;
+    source.endpoints = endpoints;
+    // Validate and build before anything is published: a throw leaves the cluster untouched.
+    HostSetConstSharedPtr set = buildHostSet(source, hostSet().get());
+    if (!sameLiveSettings(config(), next)) {
+      auto stored = std::make_unique<config::Cluster>(next);
+      stored->endpoints.clear();  // the host set holds them; keeps the retained copies small
+      configs_.push_back(std::move(stored));
+      config_.store(configs_.back().get(), std::memory_order_release);
+    }
+    endpoints_ = endpoints;
+    publishLocked(std::move(set));
   }
   notifyObserver();
   wakeAll();

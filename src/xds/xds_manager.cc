@@ -118,6 +118,17 @@ XdsManager::~XdsManager() {
   stop();
 }
 
+void XdsManager::markInitialized(const std::vector<std::string>& cluster_names) {
+  for (const auto& target : targets_) {
+    for (const auto& name : cluster_names) {
+      if (target->cluster->name() == name) {
+        target->initialized = true;
+        break;
+      }
+    }
+  }
+}
+
 void XdsManager::start() {
   for (auto& source : sources_) {
     spdlog::info("[xds] starting EDS source: {}", source->describe());

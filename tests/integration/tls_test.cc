@@ -22,6 +22,7 @@
 
 #include "../unit/tls/tls_test_util.h"
 #include "test_support.h"
+#include "wslb/config/loader.h"
 
 namespace wslb::test {
 namespace {
@@ -409,6 +410,47 @@ TEST_F(TlsTest, ClusterTlsToAPlainBackendFailsAsAConnectFailure) {
   EXPECT_EQ(r.status, 503u);
   EXPECT_GE(wslb.stat("cluster.backend.ssl.connection_error"), 1u);
   EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_active") == 0; }));
+}
+
+server::ReloadResult reloadYaml(InProcessWslb& lb, const std::string& yaml) {
+  auto loaded = config::loadBootstrapFromString(yaml);
+  if (!loaded.ok()) {
+    server::ReloadResult r;
+    for (const auto& e : loaded.errors) r.errors.push_back(e.str());
+    return r;
+  }
+  return lb.server().reload(std::move(*loaded.bootstrap));
+}
+
+TEST_F(TlsTest, ReloadSwapsChainsForNewHandshakesAndRefusesABadCertificate) {
+  auto backends = startEchoBackends(1);
+  const std::vector<ClusterSpec> clusters{ClusterSpec{"backend", portsOf(backends), ""}};
+  InProcessWslb wslb(config({Chain{{}, a_}}, clusters));
+  const std::string address = "listener.127.0.0.1_" + std::to_string(wslb.port());
+  TlsWsClient before(wslb.port(), "a.test", ca_.cert());
+  EXPECT_EQ(before.peerCommonName(), "a.test");
+
+  // A certificate file that does not exist: rejected whole, the running chains keep serving.
+  const server::ReloadResult bad =
+      reloadYaml(wslb, config({Chain{{}, CertFiles{dir_.path() + "/none.pem", b_.key}}}, clusters));
+  EXPECT_FALSE(bad.ok);
+  ASSERT_FALSE(bad.errors.empty());
+  EXPECT_NE(bad.errors[0].find("none.pem"), std::string::npos) << bad.errors[0];
+  EXPECT_EQ(TlsWsClient(wslb.port(), "a.test", ca_.cert()).peerCommonName(), "a.test");
+
+  // Two chains now: b.test gets its own certificate; the open connection keeps going.
+  const server::ReloadResult ok = reloadYaml(
+      wslb, config({Chain{{"a.test"}, a_}, Chain{{"b.test"}, b_, "ingress_b"}}, clusters));
+  ASSERT_TRUE(ok.ok) << (ok.errors.empty() ? "" : ok.errors[0]);
+  TlsWsClient after(wslb.port(), "b.test", ca_.cert());
+  EXPECT_EQ(after.peerCommonName(), "b.test");
+  EXPECT_EQ(after.echo("new chain"), "new chain");
+  EXPECT_EQ(before.echo("old connection"), "old connection");
+  // The listener kept its address, so its handshake counters went on: a, a, b.
+  EXPECT_EQ(wslb.stat(address + ".ssl.handshake"), 3u);
+  EXPECT_EQ(wslb.stat("http.ingress_b.downstream_cx_active"), 1u);
+  before.close();
+  after.close();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,8 @@ struct DrainListenersOptions {
   bool inbound_only = false;  ///< ?inboundonly: every wslb listener is inbound, so the same.
 };
 
-/// What the admin endpoints read and may trigger. All pointers outlive the admin server.
+/// What the admin endpoints read and may trigger. Every pointer stays valid while the context
+/// does: it points into the server or into what `keep_alive` owns.
 struct AdminContext {
   const upstream::ClusterManager* clusters = nullptr;
   /// One per stat_prefix of each listener's filter chains, in bootstrap order; hcm_stats[i]
@@ -72,6 +74,8 @@ struct AdminContext {
   std::function<void(std::vector<stats::Stat>&)> extra_stats;
   /// Reopens every access log file (POST /reopen_logs, after log rotation). Must not block.
   std::function<void()> reopen_logs;
+  /// Owns what hcm_stats and bootstrap point to when a config reload built them (optional).
+  std::shared_ptr<const void> keep_alive;
 };
 
 /// Handles one admin request. Mutating endpoints require POST: any other method gets Envoy's

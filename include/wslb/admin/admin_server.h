@@ -18,6 +18,9 @@ class AdminServer {
 
   /// Starts accepting. Call once, then run the io_context.
   void start();
+  /// Replaces what the endpoints read (config reload). Requests already being handled finish with
+  /// the old context; later ones see the new one. Any thread.
+  void setContext(AdminContext context);
   /// Stops accepting (posts to the io_context; any thread).
   void stop();
   uint16_t port() const { return port_; }

@@ -28,6 +28,8 @@ struct DataSource {
   std::string filename;
   std::optional<std::string> inline_string;
   bool isFile() const { return !inline_string.has_value(); }
+
+  bool operator==(const DataSource&) const = default;
 };
 
 /// TlsParameters.TlsProtocol. TLSv1_0 and TLSv1_1 are refused (OpenSSL 3 disables them at its
@@ -42,6 +44,8 @@ struct TlsParams {
   std::vector<std::string> cipher_suites;
   /// ecdh_curves (OpenSSL group names such as X25519, P-256); empty = default.
   std::vector<std::string> ecdh_curves;
+
+  bool operator==(const TlsParams&) const = default;
 };
 
 /// common_tls_context.tls_certificates[]: one certificate chain and its private key.
@@ -50,6 +54,8 @@ struct TlsCertificate {
   DataSource private_key;
   /// watched_directory.path: a directory whose renames trigger a reload (Kubernetes secrets).
   std::string watched_directory;
+
+  bool operator==(const TlsCertificate&) const = default;
 };
 
 /// type.matcher.v3.StringMatcher (safe_regex is not supported).
@@ -58,6 +64,8 @@ struct StringMatch {
   Kind kind = Kind::kExact;
   std::string value;
   bool ignore_case = false;
+
+  bool operator==(const StringMatch&) const = default;
 };
 
 /// CertificateValidationContext.match_typed_subject_alt_names[]: SubjectAltNameMatcher.
@@ -65,6 +73,8 @@ struct SanMatcher {
   enum class Type { kEmail, kDns, kUri, kIpAddress };
   Type type = Type::kDns;
   StringMatch matcher;
+
+  bool operator==(const SanMatcher&) const = default;
 };
 
 /// common_tls_context.validation_context: how the peer's certificate is checked.
@@ -74,6 +84,8 @@ struct ValidationContext {
   std::vector<SanMatcher> match_typed_subject_alt_names;
   std::optional<uint32_t> max_verify_depth;
   std::string watched_directory;  ///< watched_directory.path
+
+  bool operator==(const ValidationContext&) const = default;
 };
 
 /// extensions.transport_sockets.tls.v3.CommonTlsContext.
@@ -82,6 +94,8 @@ struct CommonTlsContext {
   std::vector<TlsCertificate> tls_certificates;
   std::optional<ValidationContext> validation_context;
   std::vector<std::string> alpn_protocols;
+
+  bool operator==(const CommonTlsContext&) const = default;
 };
 
 /// DownstreamTlsContext: TLS on a listener's filter chain.
@@ -91,6 +105,8 @@ struct DownstreamTls {
   bool require_sni = false;
   /// disable_stateless_session_resumption: no TLS session tickets.
   bool disable_stateless_session_resumption = false;
+
+  bool operator==(const DownstreamTls&) const = default;
 };
 
 /// UpstreamTlsContext: TLS toward a cluster's endpoints.
@@ -100,6 +116,8 @@ struct UpstreamTls {
   /// auto_sni_san_validation: the server's certificate must carry a DNS SAN matching `sni`
   /// (replaces match_typed_subject_alt_names when `sni` is set).
   bool auto_sni_san_validation = false;
+
+  bool operator==(const UpstreamTls&) const = default;
 };
 
 /// The parts of listener.v3.FilterChainMatch that wslb can select on.
@@ -108,6 +126,8 @@ struct FilterChainMatch {
   std::vector<std::string> server_names;
   /// transport_protocol: "" (any), "tls" or "raw_buffer".
   std::string transport_protocol;
+
+  bool operator==(const FilterChainMatch&) const = default;
 };
 
 }  // namespace wslb::config

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -34,22 +35,38 @@ class HealthManager {
 
   /// Starts the thread: first checks of every host at once (after initial_jitter). Once.
   void start();
+  /// Config reload: from now on check and sweep the clusters of `clusters` (every checker starts
+  /// afresh; hosts keep their health flags, so a host that failed stays out until it passes).
+  /// A removed cluster's checks stop and its sweep ends at its next tick. Clusters added here
+  /// must not have had traffic yet (their ejection listener is set). Control-plane thread.
+  void reconfigure(const upstream::ClusterManager& clusters);
   /// Stops checks and sweeps and joins the thread; no DrainHosts call runs afterwards.
   /// Idempotent; any thread but the manager's.
   void stop();
 
   /// Whether any cluster needs this manager (health_checks or outlier_detection).
-  bool active() const { return !checkers_.empty() || !sweeps_.empty(); }
+  bool active() const {
+    std::lock_guard lock(mutex_);
+    return !checkers_.empty() || !sweeps_.empty();
+  }
 
  private:
   /// A host of `cluster` became unhealthy or was ejected (any thread).
   void onHostUnhealthy(const upstream::ClusterStateSharedPtr& cluster,
                        const upstream::HostSharedPtr& host);
   void startSweep(const upstream::ClusterStateSharedPtr& cluster);
+  std::shared_ptr<ClusterHealthChecker> makeChecker(const upstream::ClusterStateSharedPtr& cluster);
+  /// Sets the cluster's outlier ejection listener (before the cluster has traffic).
+  void watchEjections(const upstream::ClusterStateSharedPtr& cluster);
+  /// Makes `checker` follow its cluster's host sets and runs its first sync (manager thread).
+  void observe(const std::shared_ptr<ClusterHealthChecker>& checker);
+  /// Whether `cluster`'s outlier sweep should go on.
+  bool sweeping(const upstream::ClusterState* cluster) const;
 
   // The io_context outlives everything that uses it (declared first, destroyed last).
   boost::asio::io_context io_;
   const DrainHosts drain_;
+  mutable std::mutex mutex_;  ///< guards checkers_ and sweeps_ (a reload replaces them).
   std::vector<std::shared_ptr<ClusterHealthChecker>> checkers_;
   std::vector<upstream::ClusterStateSharedPtr> sweeps_;  ///< clusters with outlier_detection.
   std::thread thread_;

@@ -1,6 +1,7 @@
 #pragma once
 // What every worker's sessions on one listener share: the routes, the stats and the limits.
-// Immutable after start-up except the atomics in `stats`.
+// Immutable once built except the atomics in `stats`. A config reload builds a new one and the
+// workers hand it to new connections; a session keeps the one it started with.
 
 #include <chrono>
 #include <cstddef>
@@ -18,16 +19,16 @@
 namespace wslb::http {
 
 struct ListenerContext {
-  /// `shared_stats`: counters already used by another filter chain with the same stat_prefix
-  /// (null: new ones).
+  /// @param hcm_stats the counters to count into: a reload passes those of the context it
+  ///        replaces (same stat_prefix), so they go on from where they were; null = new ones.
   ListenerContext(std::string listener_name, const config::HttpConnectionManager& hcm,
                   const upstream::ClusterManager& clusters,
-                  std::shared_ptr<stats::HcmStats> shared_stats = nullptr)
+                  std::shared_ptr<stats::HcmStats> hcm_stats = nullptr)
       : name(std::move(listener_name)),
         router(hcm, clusters),
-        stats_owner(shared_stats ? std::move(shared_stats)
-                                 : std::make_shared<stats::HcmStats>(hcm.stat_prefix)),
-        stats(*stats_owner),
+        shared_stats(hcm_stats ? std::move(hcm_stats)
+                               : std::make_shared<stats::HcmStats>(hcm.stat_prefix)),
+        stats(*shared_stats),
         access_log(std::make_shared<accesslog::AccessLog>(hcm)),
         max_request_headers_bytes(size_t{hcm.max_request_headers_kb} * 1024),
         max_headers_count(hcm.max_headers_count),
@@ -41,8 +42,8 @@ struct ListenerContext {
 
   std::string name;
   Router router;
-  /// http.<stat_prefix>.*: one object per stat_prefix among a listener's filter chains.
-  std::shared_ptr<stats::HcmStats> stats_owner;
+  /// Owns `stats`; shared with the contexts that replace this one on reload.
+  const std::shared_ptr<stats::HcmStats> shared_stats;
   stats::HcmStats& stats;  // atomics only
   /// The listener's access_log entries (log() never blocks a worker; enabled() false if none).
   /// Stopped (queue drained) by the server after the workers.

@@ -5,7 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@ namespace wslb::server {
 
 /// Envoy's listener stat name for a bound address: "127.0.0.1_10000", "[__1]_10000".
 std::string listenerStatAddress(const boost::asio::ip::tcp::acceptor& acceptor);
+std::string listenerStatAddress(const boost::asio::ip::tcp::endpoint& endpoint);
 
 class Worker {
  public:
@@ -34,6 +37,20 @@ class Worker {
   /// Adds a bound, listening acceptor for `listener`. Before start() only.
   void addListener(boost::asio::ip::tcp::acceptor acceptor,
                    std::shared_ptr<const http::ListenerContext> listener);
+
+  /// One listener after a config reload, as this worker is to run it.
+  struct ListenerUpdate {
+    std::shared_ptr<const http::ListenerContext> context;  ///< its name identifies the listener.
+    /// Set (bound and listening, on io()) for a listener this worker does not run yet: added, or
+    /// its address changed (the old acceptor of that name is closed). Unset: the acceptor of that
+    /// name stays and the connections it accepts from now on get `context`.
+    std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+  };
+  /// Config reload: makes `listeners` this worker's whole set. Acceptors whose listener is not in
+  /// it are closed; the connections they accepted go on with the context they started with.
+  /// After stopAccepting() new acceptors are closed instead of started. Any thread, after
+  /// start(); the work runs on the worker thread, which then calls `done`.
+  void applyListeners(std::vector<ListenerUpdate> listeners, std::function<void()> done);
   boost::asio::io_context& io() { return io_; }
 
   /// Starts the thread (accepting begins).
@@ -72,6 +89,7 @@ class Worker {
   relay::ConnectionTracker tracker_;
   boost::asio::io_context io_;
   std::vector<std::shared_ptr<AcceptorState>> acceptors_;
+  bool accepting_ = true;  ///< worker thread (after start()): stopAccepting() not yet run.
   std::thread thread_;
 };
 

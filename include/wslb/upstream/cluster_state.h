@@ -105,8 +105,20 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
 
   /// The cluster name. Immutable.
   const std::string& name() const { return name_; }
-  /// The cluster's configuration as given at construction. Immutable.
-  const config::Cluster& config() const { return config_; }
+  /// The cluster's current configuration: as given at construction, or the last one passed to
+  /// applyConfig(). The reference stays valid for the life of this ClusterState (replaced
+  /// configurations are kept, see applyConfig()), so a session may hold it across a reload.
+  /// Any thread; one atomic load.
+  const config::Cluster& config() const { return *config_.load(std::memory_order_acquire); }
+
+  /// A config reload changed this cluster (same name; the caller has checked that only fields
+  /// that may change live differ: see docs/reload.md). Publishes `config` for config() and the
+  /// thresholds, and rebuilds the host set with its caps: from config.endpoints for a static
+  /// cluster, from the last EDS assignment for an EDS one. Hosts are reused, so live counts
+  /// survive; a lower cap only refuses new connections. A new configuration object is kept only
+  /// when a setting differs (not for endpoint-only changes). Control-plane thread (serialised with
+  /// updateEndpoints()). @throws std::invalid_argument as updateEndpoints() (nothing changed).
+  void applyConfig(const config::Cluster& config);
 
   /// The current snapshot (any thread; admin and stats use it). Takes a short lock; the data
   /// path (tryAcquire()) does not call it.
@@ -134,10 +146,11 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
 
   /// Connections reserved on this cluster (Slots alive).
   uint32_t active() const { return active_.load(std::memory_order_relaxed); }
-  /// circuit_breakers DEFAULT thresholds, fixed at construction.
-  uint32_t maxConnections() const { return config_.default_thresholds.max_connections; }
-  uint32_t maxPending() const { return config_.default_thresholds.max_pending_requests; }
-  uint32_t maxRetries() const { return config_.default_thresholds.max_retries; }
+  /// circuit_breakers DEFAULT thresholds of the current config() (a reload may change them; a
+  /// lower max_connections only refuses new reservations).
+  uint32_t maxConnections() const { return config().default_thresholds.max_connections; }
+  uint32_t maxPending() const { return config().default_thresholds.max_pending_requests; }
+  uint32_t maxRetries() const { return config().default_thresholds.max_retries; }
 
   /// Appends `waker` to the pending FIFO (bounded by max_pending_requests) and counts it in
   /// pendingActive(). With `at_front`, inserts before all others (a woken waiter that lost the
@@ -198,7 +211,15 @@ class ClusterState : public std::enable_shared_from_this<ClusterState> {
   void publishLocked(HostSetConstSharedPtr set);
 
   const std::string name_;
-  const config::Cluster config_;
+  /// The current configuration (config()). Points into configs_.
+  std::atomic<const config::Cluster*> config_;
+  /// Every configuration this cluster has had, oldest first (guarded by update_mutex_ after
+  /// construction). Kept so config() references never dangle; only reloads that change the
+  /// cluster add one, without its endpoint list.
+  std::vector<std::unique_ptr<const config::Cluster>> configs_;
+  /// The endpoints the current host set was built from (static config or last EDS assignment),
+  /// so applyConfig() can re-apply caps. Guarded by update_mutex_.
+  std::vector<config::Endpoint> endpoints_;
   const PickerPtr picker_;
   std::unique_ptr<tls::ClientContextProvider> tls_;
   mutable tls::HandshakeStats tls_stats_;

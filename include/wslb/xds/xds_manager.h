@@ -36,6 +36,10 @@ class XdsManager {
              NodeInfo node, RemovedHostsHandler on_removed);
   ~XdsManager();
 
+  /// Config reload: the clusters named here already have endpoints from before (the reload kept
+  /// them), so they do not hold readiness back while the new subscription starts.
+  /// Before start().
+  void markInitialized(const std::vector<std::string>& cluster_names);
   /// Starts every source, and the initial_fetch_timeout timer.
   void start();
   /// Stops every source (joins their threads). Idempotent.
