@@ -307,6 +307,9 @@ void Server::start() {
   currentXds()->start();
   health_->start();
   for (auto& w : workers_) w->start();
+  // Live before the admin answers: /ready must never see the state before start-up ended (it
+  // reports PRE_INITIALIZING while EDS clusters wait for their first assignment).
+  state_ = ServerState::kLive;
   if (admin_) {
     admin_->start();
     admin_thread_ = std::thread([this] { admin_io_.run(); });
@@ -316,7 +319,6 @@ void Server::start() {
                  listenerPort(listener->name), workers_.size());
   }
   if (admin_) spdlog::info("[main] admin address: port {}", admin_->port());
-  state_ = ServerState::kLive;
   control_thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(control_io_);
     control_io_.run();
