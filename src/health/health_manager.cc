@@ -17,19 +17,23 @@ namespace asio = boost::asio;
 HealthManager::HealthManager(const upstream::ClusterManager& clusters, DrainHosts drain)
     : drain_(std::move(drain)) {
   for (const auto& cluster : clusters.clusters()) {
+    const auto window = cluster->config().unhealthy_endpoint_drain_window;
     if (cluster->config().health_check) {
       checkers_.push_back(std::make_shared<ClusterHealthChecker>(
-          io_, cluster, [this, cluster](const upstream::HostSharedPtr& host) {
-            onHostUnhealthy(cluster, host);
-          }));
+          io_, cluster,
+          [this, window](const upstream::HostSharedPtr& host) { onHostUnhealthy(window, host); }));
     }
     if (upstream::OutlierDetector* detector = cluster->outlierDetector()) {
       sweeps_.push_back(cluster);
-      detector->setEjectionListener([this, cluster](const upstream::HostSharedPtr& host) {
-        spdlog::info("[health] cluster '{}': {} ejected by outlier detection", cluster->name(),
-                     host->addressString());
-        onHostUnhealthy(cluster, host);
-      });
+      // The detector belongs to the cluster: the listener holds no pointer to the cluster (that
+      // would be a cycle that keeps it alive forever) and stop() clears it, as it refers to this
+      // manager.
+      detector->setEjectionListener(
+          [this, window, name = cluster->name()](const upstream::HostSharedPtr& host) {
+            spdlog::info("[health] cluster '{}': {} ejected by outlier detection", name,
+                         host->addressString());
+            onHostUnhealthy(window, host);
+          });
     }
   }
 }
@@ -59,8 +63,10 @@ void HealthManager::start() {
 
 void HealthManager::stop() {
   if (stopped_.exchange(true)) return;
-  // After this no observer call can post new work (the observer lock orders it).
+  // After this no observer or ejection listener call can post new work (their locks order it),
+  // and the clusters, which may outlive this manager, refer to it no more.
   for (const auto& checker : checkers_) checker->cluster()->setHostSetObserver(nullptr);
+  for (const auto& cluster : sweeps_) cluster->outlierDetector()->setEjectionListener(nullptr);
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
     for (const auto& checker : checkers_) checker->stop();
@@ -86,9 +92,8 @@ void HealthManager::startSweep(const upstream::ClusterStateSharedPtr& cluster) {
   asio::co_spawn(io_, loop(cluster), asio::detached);
 }
 
-void HealthManager::onHostUnhealthy(const upstream::ClusterStateSharedPtr& cluster,
+void HealthManager::onHostUnhealthy(std::optional<std::chrono::milliseconds> window,
                                     const upstream::HostSharedPtr& host) {
-  const auto window = cluster->config().unhealthy_endpoint_drain_window;
   if (!window || !drain_ || stopped_.load()) return;
   // Workers report ejections: hand the drain to this manager's thread.
   asio::post(io_, [this, host, window = *window] {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -34,7 +35,9 @@ class HealthManager {
 
   /// Starts the thread: first checks of every host at once (after initial_jitter). Once.
   void start();
-  /// Stops checks and sweeps and joins the thread; no DrainHosts call runs afterwards.
+  /// Stops checks and sweeps and joins the thread; no DrainHosts call runs afterwards. Clears
+  /// the callbacks this manager left on the clusters (host-set observers, outlier ejection
+  /// listeners), so the clusters may outlive it and are freed with their last owner.
   /// Idempotent; any thread but the manager's.
   void stop();
 
@@ -42,8 +45,9 @@ class HealthManager {
   bool active() const { return !checkers_.empty() || !sweeps_.empty(); }
 
  private:
-  /// A host of `cluster` became unhealthy or was ejected (any thread).
-  void onHostUnhealthy(const upstream::ClusterStateSharedPtr& cluster,
+  /// A host became unhealthy or was ejected (any thread); `window` is its cluster's
+  /// unhealthy_endpoint_drain_window.
+  void onHostUnhealthy(std::optional<std::chrono::milliseconds> window,
                        const upstream::HostSharedPtr& host);
   void startSweep(const upstream::ClusterStateSharedPtr& cluster);
 
