@@ -103,8 +103,10 @@ TEST(HealthManager, EndpointsAddedLaterAreCheckedThroughTheObserver) {
   const auto cluster = clusters.find("svc");
   ASSERT_TRUE(waitFor([&] { return !failedHc(*cluster->hostSet()->all_hosts.at(0)); }));
   cluster->updateEndpoints({endpointAt(a.port()), endpointAt(b.port())});
+  // The new host starts failed (buildHostSet(), see ClusterHealthChecker's tests), but the
+  // observer may already have had it checked and cleared by the time this thread reads it: only
+  // the outcome is certain.
   const auto added = cluster->hostSet()->all_hosts.at(1);
-  EXPECT_TRUE(failedHc(*added));
   EXPECT_TRUE(waitFor([&] { return !failedHc(*added); }));
   manager.stop();
   manager.stop();  // idempotent
