@@ -150,6 +150,9 @@ TEST(ClusterHealthChecker, BadStatusIsImmediateAndRecoveryTakesHealthyThreshold)
   ASSERT_TRUE(waitFor([&] { return h.failed(0); }));
   // One 503 was enough although unhealthy_threshold is 5.
   EXPECT_LE(server.requests.load() - before, 2);
+  // The callback runs right after the flag is set, on the checker's thread.
+  EXPECT_TRUE(waitFor([&] { return h.unhealthy_calls.load() == 1; }));
+  std::this_thread::sleep_for(50ms);  // and only once
   EXPECT_EQ(h.unhealthy_calls.load(), 1);
   server.status = 200;
   const int at_recovery = server.requests.load();
