@@ -38,8 +38,8 @@ if(WSLB_SANITIZE)
       # library boundary: unit_xds_test crashed in TextFormat parsing. Undefining the macro keeps
       # the headers in step with the libraries; TSan instrumentation is unaffected.
       # _GLIBCXX_TSAN, which libstdc++ derives from the same macro (shared_ptr's race-detector
-      # friendly release), is kept.
-      list(APPEND wslb_san_compile -U__SANITIZE_THREAD__ -D_GLIBCXX_TSAN=1)
+      # friendly release), is kept. Our own code tells TSan builds by WSLB_TSAN.
+      list(APPEND wslb_san_compile -U__SANITIZE_THREAD__ -D_GLIBCXX_TSAN=1 -DWSLB_TSAN=1)
     endif()
   endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND WSLB_SANITIZE MATCHES "undefined")
