@@ -32,6 +32,14 @@ if(WSLB_SANITIZE)
       # GCC warns that std::atomic_thread_fence is not instrumented by TSan; the fences in Asio
       # and our code pair with atomics that are.
       list(APPEND wslb_san_compile -Wno-tsan)
+      # The system protobuf and abseil libraries are built without TSan, but their headers
+      # change class layouts when __SANITIZE_THREAD__ is defined (protobuf's MapFieldBase gains
+      # two counters), so every proto with a map field (Metadata, Struct) is corrupted across the
+      # library boundary: unit_xds_test crashed in TextFormat parsing. Undefining the macro keeps
+      # the headers in step with the libraries; TSan instrumentation is unaffected.
+      # _GLIBCXX_TSAN, which libstdc++ derives from the same macro (shared_ptr's race-detector
+      # friendly release), is kept. Our own code tells TSan builds by WSLB_TSAN.
+      list(APPEND wslb_san_compile -U__SANITIZE_THREAD__ -D_GLIBCXX_TSAN=1 -DWSLB_TSAN=1)
     endif()
   endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND WSLB_SANITIZE MATCHES "undefined")

@@ -20,6 +20,10 @@ STAGES=("$@")
 [ "${#STAGES[@]}" -gt 0 ] || STAGES=(asan tsan)
 read -r -a EXTRA_CTEST <<<"${WSLB_SANITIZE_CTEST:-}"
 
+# The peer tests need the node packages (scripts/test.sh has installed them already; this makes
+# the script work on its own).
+bash scripts/install-deps.sh >/dev/null
+
 # Load tests hold thousands of sockets: raise the soft open-files limit to the hard limit.
 ulimit -n "$(ulimit -Hn)"
 
@@ -50,10 +54,13 @@ run_stage() {
   rm -rf "$logs"
   mkdir -p "$logs"
   echo "sanitize: $name: building in $dir"
+  local start=$SECONDS
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
     -DWSLB_SANITIZE="$sanitize" "${cmake_args[@]}" >/dev/null || return 1
   # (Called in an || list, where set -e does not apply: every step checks its own status.)
   cmake --build "$dir" -j"$JOBS" || { echo "sanitize: $name: build failed" >&2; return 1; }
+  local built=$SECONDS
+  echo "sanitize: $name: built in $((built - start)) s"
 
   local status=0
   (
@@ -61,6 +68,7 @@ run_stage() {
     ctest --output-on-failure -j2 --timeout 900 "${ctest_args[@]}" "${EXTRA_CTEST[@]}"
   ) || status=$?
   check_logs "$logs" || status=1
+  echo "sanitize: $name: build $((built - start)) s, tests $((SECONDS - built)) s"
   if [ "$status" -ne 0 ]; then
     echo "sanitize: $name FAILED" >&2
     return 1

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds wslb with its tests and benchmarks, and runs the whole ctest
-# suite; then the fuzz targets for a bounded time (docs/testing.md).
+# suite; then the sanitizer stages (the suite under ASan+UBSan, the threaded tests under TSan)
+# and the fuzz targets for a bounded time (docs/testing.md). Prints the time of every stage.
 # Idempotent. Usage: scripts/test.sh [extra ctest arguments for the main suite]
 # Environment:
-#   WSLB_SANITIZERS=1  also run scripts/sanitize.sh (ASan+UBSan suite, TSan on the threaded
-#                      tests); not yet part of the default run, see docs/testing.md
+#   WSLB_SANITIZERS=0  skip scripts/sanitize.sh (default 1: both stages; or "asan" / "tsan")
 #   WSLB_SKIP_FUZZ=1   skip scripts/fuzz.sh (WSLB_FUZZ_SECONDS sets its time per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -a STAGE_TIMES=()
 stage_done() {  # stage_done <name> <start>
-  STAGE_TIMES+=("$(printf '%-12s %4ds' "$1" $((SECONDS - $2)))")
+  STAGE_TIMES+=("$(printf '%-12s %5ds' "$1" $((SECONDS - $2)))")
 }
 report_times() {
   echo "test: stage times:"
@@ -32,16 +32,17 @@ ulimit -n "$(ulimit -Hn)"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j2 --timeout 600 "$@")
 stage_done main $start
 
-if [ "${WSLB_SANITIZERS:-0}" = 1 ]; then
+case ${WSLB_SANITIZERS:-1} in
+  0) SANITIZER_STAGES=() ;;
+  1) SANITIZER_STAGES=(asan tsan) ;;
+  *) read -r -a SANITIZER_STAGES <<<"$WSLB_SANITIZERS" ;;
+esac
+for stage in "${SANITIZER_STAGES[@]}"; do
   start=$SECONDS
-  bash scripts/sanitize.sh asan
-  stage_done asan $start
-  start=$SECONDS
-  bash scripts/sanitize.sh tsan
-  stage_done tsan $start
-else
-  echo "test: sanitizer stages not run (WSLB_SANITIZERS=1 runs them)"
-fi
+  bash scripts/sanitize.sh "$stage" || { stage_done "$stage FAILED" $start; exit 1; }
+  stage_done "$stage" $start
+done
+[ "${#SANITIZER_STAGES[@]}" -gt 0 ] || echo "test: sanitizer stages skipped (WSLB_SANITIZERS=0)"
 
 if [ "${WSLB_SKIP_FUZZ:-0}" != 1 ]; then
   start=$SECONDS

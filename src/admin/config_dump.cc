@@ -67,11 +67,15 @@ struct LbEndpoint {
   uint32_t weight = 1;
   const char* health = nullptr;  ///< nullptr: UNKNOWN (not printed).
   std::optional<uint32_t> max_connections;
+  uint32_t health_check_port = 0;  ///< 0: none (the serving port is checked).
 };
 
 json::object lbEndpointJson(const LbEndpoint& e) {
   json::object endpoint{{"address", addressJson(e.ip, e.port)}};
   if (!e.hostname.empty()) endpoint["hostname"] = e.hostname;
+  if (e.health_check_port != 0) {
+    endpoint["health_check_config"] = json::object{{"port_value", e.health_check_port}};
+  }
   json::object out{{"endpoint", std::move(endpoint)}};
   if (e.health != nullptr) out["health_status"] = e.health;
   out["load_balancing_weight"] = e.weight;
@@ -99,7 +103,7 @@ json::object staticAssignmentJson(const config::Cluster& cluster) {
     by_priority[e.priority].push_back(lbEndpointJson(LbEndpoint{
         e.address.address, e.address.port, e.hostname, e.weight,
         e.health == config::HealthStatus::kUnknown ? nullptr : healthStatusName(e.health),
-        e.max_connections}));
+        e.max_connections, e.health_check_port}));
   }
   return loadAssignmentJson(cluster.name, by_priority);
 }
@@ -118,8 +122,10 @@ json::object liveAssignmentJson(const upstream::ClusterState& cluster) {
                                                                          : "HEALTHY";
       std::optional<uint32_t> cap;
       if (host->cap() != per_host) cap = host->cap();
-      out.push_back(lbEndpointJson(
-          LbEndpoint{host->ip(), host->port(), host->hostname(), host->weight(), health, cap}));
+      const uint16_t hc_port = host->healthCheckPort();
+      out.push_back(
+          lbEndpointJson(LbEndpoint{host->ip(), host->port(), host->hostname(), host->weight(),
+                                    health, cap, hc_port == host->port() ? 0u : hc_port}));
     }
   }
   return loadAssignmentJson(cluster.config().edsResourceName(), by_priority);

@@ -117,7 +117,24 @@ std::optional<HealthStatus> readHealthStatus(Context& ctx, const Field& field) {
                                             {"DEGRADED", 5, HealthStatus::kDegraded}});
 }
 
-// Endpoint (the `endpoint` of an LbEndpoint) -> address and hostname.
+// Endpoint.health_check_config: only port_value. The others are ignored with a warning (as the
+// whole message was before port_value was supported; EDS drops them silently).
+void readHealthCheckConfig(Context& ctx, const Field& field, Endpoint& out) {
+  MapReader map(ctx, field);
+  if (std::optional<Field> port = map.take("port_value")) {
+    if (std::optional<uint32_t> value = ctx.readUint32(*port)) {
+      if (*value > 65535) {
+        ctx.error(port->path, "port " + std::to_string(*value) + " is not allowed (0-65535)");
+      } else {
+        out.health_check_port = *value;
+      }
+    }
+  }
+  map.ignore({"hostname", "address", "disable_active_health_check"});
+  map.finish();
+}
+
+// Endpoint (the `endpoint` of an LbEndpoint) -> address, hostname, health check port.
 void readEndpointBody(Context& ctx, const Field& field, Endpoint& out, bool& address_ok) {
   MapReader map(ctx, field);
   if (std::optional<Field> address = map.require("address")) {
@@ -129,7 +146,10 @@ void readEndpointBody(Context& ctx, const Field& field, Endpoint& out, bool& add
   if (std::optional<Field> hostname = map.take("hostname")) {
     if (std::optional<std::string> value = ctx.readString(*hostname)) out.hostname = *value;
   }
-  map.ignore({"health_check_config", "additional_addresses"});
+  if (std::optional<Field> health_check = map.take("health_check_config")) {
+    readHealthCheckConfig(ctx, *health_check, out);
+  }
+  map.ignore({"additional_addresses"});
   map.finish();
 }
 

@@ -79,7 +79,8 @@ awaitable<CheckResult> checkOnce(std::shared_ptr<ClusterHealthChecker::Session> 
     s->socket->close(ignored);
   });
   CheckResult result = CheckResult::kNetworkFailure;
-  auto [cec] = co_await s->socket->async_connect(tcp::endpoint(address, s->host->port()), kAsTuple);
+  auto [cec] = co_await s->socket->async_connect(tcp::endpoint(address, s->host->healthCheckPort()),
+                                                 kAsTuple);
   if (!cec && !s->stopped) {
     bhttp::request<bhttp::empty_body> req{bhttp::verb::get, config.path, 11};
     req.set(bhttp::field::host, host_header);

@@ -123,7 +123,9 @@ void HealthManager::stop() {
     std::lock_guard lock(mutex_);
     if (stopped_.exchange(true)) return;
     // After this no observer call can post new work (the observer lock orders it).
+    // The clusters may outlive this manager: they must refer to it no more.
     for (const auto& checker : checkers_) checker->cluster()->setHostSetObserver(nullptr);
+    for (const auto& cluster : sweeps_) cluster->outlierDetector()->setEjectionListener(nullptr);
     checkers = checkers_;
   }
   if (!thread_.joinable()) return;

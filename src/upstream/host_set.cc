@@ -85,6 +85,7 @@ HostSetConstSharedPtr buildHostSet(const config::Cluster& cluster, const HostSet
     std::optional<std::string> ip = canonicalIp(endpoint.address.address);
     if (!ip) fail("address is not an IP literal");
     if (endpoint.address.port == 0 || endpoint.address.port > 65535) fail("port must be 1-65535");
+    if (endpoint.health_check_port > 65535) fail("health check port must be 0-65535");
     const auto port = static_cast<uint16_t>(endpoint.address.port);
     const uint32_t cap =
         endpoint.max_connections ? *endpoint.max_connections : cluster.per_host_max_connections;
@@ -116,6 +117,7 @@ HostSetConstSharedPtr buildHostSet(const config::Cluster& cluster, const HostSet
       // passes (the first pass makes it healthy at once, see wslb::health).
       if (cluster.health_check) host->setHealthFlag(kFailedActiveHealthCheck, true);
     }
+    host->setHealthCheckPort(static_cast<uint16_t>(endpoint.health_check_port));
     host->setHealthFlag(kFailedEdsHealth, isFailedHealth(endpoint.health));
     host->setHealthFlag(kDegradedEdsHealth, endpoint.health == config::HealthStatus::kDegraded);
     hosts.emplace_back(endpoint.priority, std::move(host));

@@ -95,7 +95,15 @@ void OutlierDetector::onConsecutiveFailure(Host& host, Kind kind) {
                                                   : host.outlier().consecutive_gateway_failure;
     counter.store(0, std::memory_order_relaxed);
   }
-  if (ejected && listener_) listener_(shared);
+  if (ejected) {
+    std::lock_guard lock(listener_mutex_);
+    if (listener_) listener_(shared);
+  }
+}
+
+void OutlierDetector::setEjectionListener(EjectionListener listener) {
+  std::lock_guard lock(listener_mutex_);
+  listener_ = std::move(listener);
 }
 
 bool OutlierDetector::ejectLocked(const HostSharedPtr& host, size_t total_hosts, Kind kind) {

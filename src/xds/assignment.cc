@@ -113,6 +113,15 @@ DecodeResult readEndpoint(const endpoint_v3::LbEndpoint& lb, const std::string& 
   out = config::Endpoint{};
   out.address = config::SocketAddress{std::move(*ip), socket.port_value()};
   out.hostname = endpoint.hostname();
+  if (endpoint.has_health_check_config()) {
+    const endpoint_v3::Endpoint::HealthCheckConfig& hc = endpoint.health_check_config();
+    const std::string hc_path = path + ".endpoint.health_check_config";
+    if (hc.port_value() > 65535) {
+      return fail(hc_path + ".port_value",
+                  "port " + std::to_string(hc.port_value()) + " is not allowed (0-65535)");
+    }
+    out.health_check_port = hc.port_value();
+  }
   out.priority = priority;
   if (lb.has_load_balancing_weight()) {
     if (lb.load_balancing_weight().value() == 0) {

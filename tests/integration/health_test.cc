@@ -190,6 +190,39 @@ TEST(HealthChecks, FailingEndpointIsAvoidedAndComesBack) {
   for (auto& c : held) c->close(1000);
 }
 
+// endpoint.health_check_config.port_value: the checks go to a separate health port (a gate in
+// front of nothing this test uses for traffic), and its answer alone decides; the WebSockets go
+// to the serving ports.
+TEST(HealthChecks, HealthCheckPortDecidesForTheServingPort) {
+  auto pods = startEchoBackends(2);
+  HealthGate health1(pods[0]->port());
+  HealthGate health2(pods[1]->port());
+  ConfigSpec spec;
+  spec.ports = {pods[0]->port(), pods[1]->port()};
+  spec.endpoint_health_check_ports = {{pods[0]->port(), health1.port()},
+                                      {pods[1]->port(), health2.port()}};
+  health2.health_status = 503;
+  InProcessWslb lb(withClusterKeys(makeConfig(spec), kHealthChecks));
+
+  ASSERT_TRUE(waitFor([&] { return lb.stat("cluster.backend.health_check.healthy") == 1; }));
+  EXPECT_EQ(healthFlags(lb, pods[0]->port()), "healthy");
+  EXPECT_EQ(healthFlags(lb, pods[1]->port()), "/failed_active_hc");
+  std::vector<std::unique_ptr<WsClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<WsClient>(lb.port()));
+    EXPECT_EQ(held.back()->backendId(), "pod-1");
+  }
+
+  health2.health_status = 200;
+  ASSERT_TRUE(waitFor([&] { return healthFlags(lb, pods[1]->port()) == "healthy"; }));
+  held.push_back(std::make_unique<WsClient>(lb.port()));
+  EXPECT_EQ(held.back()->backendId(), "pod-2");  // the least loaded, now that it passes
+  EXPECT_GE(health1.answered_ok.load(), 1u);
+  EXPECT_GE(health2.answered_error.load(), 1u);
+  EXPECT_EQ(lb.stat("cluster.backend.health_check.network_failure"), 0u);
+  for (auto& c : held) c->close(1000);
+}
+
 TEST(HealthChecks, UnhealthyEndpointDrainWindowClosesItsWebSockets) {
   auto pods = startEchoBackends(2);
   HealthGate gate1(pods[0]->port());

@@ -4,6 +4,7 @@
 // status, end its connection, and never reach a backend.
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -40,6 +41,8 @@ class RawClient {
   explicit RawClient(uint16_t port) : socket_(io_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
+
+  int nativeHandle() { return socket_.native_handle(); }
 
   void send(const std::string& bytes) {
     boost::system::error_code ec;
@@ -397,11 +400,14 @@ TEST_F(HttpHardening, SlowlorisIsCutOffByRequestHeadersTimeout) {
   RawClient client(lb_->port());
   const auto started = std::chrono::steady_clock::now();
   client.send("GET / HTTP/1.1\r\nHost: test\r\n");
-  // Trickles one header byte every 50 ms for up to 3 s: the head never completes.
+  // Trickles one header byte every 50 ms for up to 3 s: the head never completes. The thread
+  // writes to the descriptor itself: the socket object is busy with the read below, and an
+  // Asio socket may not be used from two threads at once.
   std::atomic<bool> stop{false};
-  std::thread trickle([&] {
+  const int fd = client.nativeHandle();
+  std::thread trickle([&stop, fd] {
     for (int i = 0; i < 60 && !stop; ++i) {
-      client.send("x");
+      if (::send(fd, "x", 1, MSG_NOSIGNAL) != 1) break;
       std::this_thread::sleep_for(50ms);
     }
   });

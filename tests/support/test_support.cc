@@ -120,6 +120,10 @@ std::string makeConfig(const ConfigSpec& spec) {
       << "            hostname: pod-" << i << "\n"
       << "            address: {socket_address: {address: 127.0.0.1, port_value: " << port
       << "}}\n";
+    if (auto it = spec.endpoint_health_check_ports.find(port);
+        it != spec.endpoint_health_check_ports.end()) {
+      y << "            health_check_config: {port_value: " << it->second << "}\n";
+    }
     if (auto it = spec.endpoint_health.find(port); it != spec.endpoint_health.end()) {
       y << "          health_status: " << it->second << "\n";
     }

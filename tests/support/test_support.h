@@ -37,6 +37,8 @@ struct ConfigSpec {
   std::map<uint16_t, uint32_t> endpoint_caps;       ///< per-endpoint metadata caps
   std::map<uint16_t, uint32_t> endpoint_weights;    ///< load_balancing_weight
   std::map<uint16_t, std::string> endpoint_health;  ///< health_status
+  /// endpoint.health_check_config.port_value, by serving port.
+  std::map<uint16_t, uint16_t> endpoint_health_check_ports;
   uint32_t max_retries = 3;
   std::string extra_route_yaml = "";  ///< raw routes placed before the catch-all
 };

@@ -50,6 +50,9 @@ struct Endpoint {
   /// cluster's per-host default.
   std::optional<uint32_t> max_connections;
   uint32_t priority = 0;  ///< from the enclosing LocalityLbEndpoints.priority.
+  /// endpoint.health_check_config.port_value: the port active health checks connect to instead
+  /// of address's (0: the serving port).
+  uint32_t health_check_port = 0;
 };
 
 enum class LbPolicy { kLeastRequest, kRoundRobin, kRandom };

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -40,7 +41,9 @@ class HealthManager {
   /// A removed cluster's checks stop and its sweep ends at its next tick. Clusters added here
   /// must not have had traffic yet (their ejection listener is set). Control-plane thread.
   void reconfigure(const upstream::ClusterManager& clusters);
-  /// Stops checks and sweeps and joins the thread; no DrainHosts call runs afterwards.
+  /// Stops checks and sweeps and joins the thread; no DrainHosts call runs afterwards. Clears
+  /// the callbacks this manager left on the clusters (host-set observers, outlier ejection
+  /// listeners), so the clusters may outlive it and are freed with their last owner.
   /// Idempotent; any thread but the manager's.
   void stop();
 

@@ -88,6 +88,16 @@ class Host {
     hostname_ = std::move(hostname);
   }
 
+  /// The port active health checks connect to: endpoint.health_check_config.port_value when
+  /// set, else port().
+  uint16_t healthCheckPort() const {
+    const uint16_t p = health_check_port_.load(std::memory_order_relaxed);
+    return p == 0 ? port_ : p;
+  }
+  /// Sets health_check_config.port_value (control plane); 0 checks the serving port. The next
+  /// check uses it.
+  void setHealthCheckPort(uint16_t p) { health_check_port_.store(p, std::memory_order_relaxed); }
+
   /// Load-balancing weight, >= 1.
   uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
   /// Sets the weight (control plane); 0 is stored as 1.
@@ -135,6 +145,7 @@ class Host {
   std::atomic<uint32_t> health_flags_{0};
   const std::string ip_;
   const uint16_t port_;
+  std::atomic<uint16_t> health_check_port_{0};  ///< 0: port_.
   const std::string address_string_;
   // Read only by admin and stats, written only by EDS updates: a lock costs nothing that matters.
   mutable std::mutex hostname_mutex_;

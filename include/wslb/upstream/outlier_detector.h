@@ -35,7 +35,8 @@ unsigned outlierHttpCode(UpstreamResult result, unsigned status);
 class OutlierDetector {
  public:
   using Clock = std::chrono::steady_clock;
-  /// Called (outside the lock, on the reporting worker's thread) after a host is ejected.
+  /// Called (outside the detector's mutex, on the reporting worker's thread) after a host is
+  /// ejected. It must not call back into the detector.
   using EjectionListener = std::function<void(const HostSharedPtr& host)>;
 
   /// @param hosts returns the cluster's current snapshot (consulted only when ejecting and in
@@ -48,8 +49,11 @@ class OutlierDetector {
 
   const config::OutlierDetection& config() const { return config_; }
 
-  /// Sets the ejection listener. Call before any putResult() (start-up only).
-  void setEjectionListener(EjectionListener listener) { listener_ = std::move(listener); }
+  /// Sets or (with nullptr) clears the ejection listener. Any thread. Once it returns, the
+  /// previous listener is not running and will not be called again, so its owner may go away;
+  /// the detector belongs to a ClusterState, so the owner of a listener that refers to anything
+  /// shorter-lived (or to that ClusterState, which would never be freed) must clear it.
+  void setEjectionListener(EjectionListener listener);
 
   /// Counts one attempt's outcome on `host`. Any worker thread.
   void putResult(Host& host, UpstreamResult result, unsigned status = 0);
@@ -77,6 +81,9 @@ class OutlierDetector {
   const config::OutlierDetection config_;
   const std::function<HostSetConstSharedPtr()> hosts_;
   const std::function<Clock::time_point()> now_;
+  /// Guards listener_ and is held while it runs (rare: once per ejection), so that clearing it
+  /// waits for a call in progress.
+  std::mutex listener_mutex_;
   EjectionListener listener_;
   std::mutex mutex_;  ///< ejection decisions and the sweep; never taken per message.
   std::unique_ptr<Random> random_;

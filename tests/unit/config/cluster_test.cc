@@ -229,6 +229,30 @@ LoadResult loadSocketAddress(std::string_view socket_address) {
                        "}}}}");
 }
 
+TEST(EndpointTest, HealthCheckConfigPortValue) {
+  const std::string address = "address: {socket_address: {address: 10.0.0.1, port_value: 80}}";
+  LoadResult r = loadEndpoints("{endpoint: {" + address +
+                               ", health_check_config: {port_value: 8081}}}, {endpoint: {"
+                               "address: {socket_address: {address: 10.0.0.2, port_value: 80}}}}");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_THAT(warningsOf(r), IsEmpty());
+  EXPECT_EQ(r.bootstrap->clusters[0].endpoints[0].health_check_port, 8081u);
+  EXPECT_EQ(r.bootstrap->clusters[0].endpoints[1].health_check_port, 0u);  // the serving port
+
+  const std::string path = std::string(kEndpoint0) + ".endpoint.health_check_config";
+  EXPECT_THAT(errorsOf(loadEndpoints("{endpoint: {" + address +
+                                     ", health_check_config: {port_value: 65536}}}")),
+              ElementsAre(path + ".port_value: port 65536 is not allowed (0-65535)"));
+  // Envoy's other fields are not supported: ignored with a warning.
+  r = loadEndpoints("{endpoint: {" + address +
+                    ", health_check_config: {port_value: 9, hostname: h, address: "
+                    "{socket_address: {address: 10.0.0.9, port_value: 1}}}}}");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_EQ(r.bootstrap->clusters[0].endpoints[0].health_check_port, 9u);
+  EXPECT_THAT(warningsOf(r), ElementsAre(path + ".hostname: not supported by wslb; ignored",
+                                         path + ".address: not supported by wslb; ignored"));
+}
+
 TEST(EndpointTest, AddressMustBeAnIpLiteral) {
   EXPECT_THAT(errorsOf(loadSocketAddress("address: backend.local, port_value: 80")),
               ElementsAre(std::string(kEndpoint0) +

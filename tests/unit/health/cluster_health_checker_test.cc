@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -90,8 +91,10 @@ uint16_t closedPort() {
 
 /// A checker on its own io thread over a cluster of the given endpoints.
 struct Harness {
+  /// @param health_check_ports health_check_config.port_value by serving port.
   explicit Harness(std::vector<uint16_t> ports, uint32_t unhealthy_threshold = 2,
-                   uint32_t healthy_threshold = 2) {
+                   uint32_t healthy_threshold = 2,
+                   const std::map<uint16_t, uint16_t>& health_check_ports = {}) {
     config::Cluster c;
     c.name = "svc";
     config::HealthCheck hc;
@@ -102,7 +105,12 @@ struct Harness {
     hc.healthy_threshold = healthy_threshold;
     hc.path = "/healthz";
     c.health_check = hc;
-    for (uint16_t p : ports) c.endpoints.push_back(endpointAt(p));
+    for (uint16_t p : ports) {
+      config::Endpoint& e = c.endpoints.emplace_back(endpointAt(p));
+      if (auto it = health_check_ports.find(p); it != health_check_ports.end()) {
+        e.health_check_port = it->second;
+      }
+    }
     cluster = std::make_shared<upstream::ClusterState>(c, upstream::buildHostSet(c, nullptr));
     checker = std::make_shared<ClusterHealthChecker>(
         io, cluster, [this](const upstream::HostSharedPtr&) { ++unhealthy_calls; });
@@ -150,6 +158,9 @@ TEST(ClusterHealthChecker, BadStatusIsImmediateAndRecoveryTakesHealthyThreshold)
   ASSERT_TRUE(waitFor([&] { return h.failed(0); }));
   // One 503 was enough although unhealthy_threshold is 5.
   EXPECT_LE(server.requests.load() - before, 2);
+  // The callback runs right after the flag is set, on the checker's thread.
+  EXPECT_TRUE(waitFor([&] { return h.unhealthy_calls.load() == 1; }));
+  std::this_thread::sleep_for(50ms);  // and only once
   EXPECT_EQ(h.unhealthy_calls.load(), 1);
   server.status = 200;
   const int at_recovery = server.requests.load();
@@ -199,6 +210,33 @@ TEST(ClusterHealthChecker, FollowsEndpointsThatComeAndGo) {
   const int a_requests = a.requests.load();
   std::this_thread::sleep_for(300ms);
   EXPECT_LE(a.requests.load() - a_requests, 1);  // no longer checked
+}
+
+// health_check_config.port_value: the checks go to that port, never to the serving one, and
+// its answer alone decides; an update that drops it moves the checks back to the serving port.
+TEST(ClusterHealthChecker, ChecksTheHealthCheckPortInsteadOfTheServingPort) {
+  StatusServer serving;
+  StatusServer health;
+  serving.status = 503;  // would fail the host if it were checked
+  Harness h({serving.port()}, /*unhealthy_threshold=*/1, /*healthy_threshold=*/1,
+            {{serving.port(), health.port()}});
+  EXPECT_EQ(h.host(0)->port(), serving.port());
+  EXPECT_EQ(h.host(0)->healthCheckPort(), health.port());
+  ASSERT_TRUE(waitFor([&] { return !h.failed(0); }));
+  health.status = 500;
+  ASSERT_TRUE(waitFor([&] { return h.failed(0); }));
+  health.status = 200;
+  ASSERT_TRUE(waitFor([&] { return !h.failed(0); }));
+  EXPECT_EQ(serving.requests.load(), 0);
+  EXPECT_GE(health.requests.load(), 3);
+
+  // The same host (same address) without port_value: now the serving port answers.
+  h.cluster->updateEndpoints({endpointAt(serving.port())});
+  EXPECT_EQ(h.host(0)->healthCheckPort(), serving.port());
+  ASSERT_TRUE(waitFor([&] { return h.failed(0); }));
+  EXPECT_GE(serving.requests.load(), 1);
+  serving.status = 200;
+  EXPECT_TRUE(waitFor([&] { return !h.failed(0); }));
 }
 
 }  // namespace

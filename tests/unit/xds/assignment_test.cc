@@ -37,7 +37,8 @@ TEST(AssignmentTest, DecodesEveryFieldWslbUses) {
                                                                   value { number_value: 25 } } } } }
       }
       lb_endpoints {
-        endpoint { address { socket_address { address: '0:0::1' port_value: 9002 } } }
+        endpoint { address { socket_address { address: '0:0::1' port_value: 9002 } }
+                   health_check_config { port_value: 8002 } }
         health_status: DEGRADED
       }
     }
@@ -58,6 +59,8 @@ TEST(AssignmentTest, DecodesEveryFieldWslbUses) {
   EXPECT_EQ(out.endpoints[1].weight, 1u);
   EXPECT_FALSE(out.endpoints[1].max_connections.has_value());
   EXPECT_EQ(out.endpoints[1].health, config::HealthStatus::kDegraded);
+  EXPECT_EQ(out.endpoints[0].health_check_port, 0u);
+  EXPECT_EQ(out.endpoints[1].health_check_port, 8002u);
   EXPECT_EQ(out.endpoints[2].priority, 1u);
   EXPECT_EQ(out.endpoints[2].health, config::HealthStatus::kDraining);
 }
@@ -131,6 +134,10 @@ INSTANTIATE_TEST_SUITE_P(
                     " }",
                 "endpoints[0].lb_endpoints[0].metadata.filter_metadata.wslb.max_connections: "
                 "expected a number"},
+        BadCase{"endpoints { lb_endpoints { endpoint { address { socket_address { address: "
+                "'10.0.0.1' port_value: 80 } } health_check_config { port_value: 65536 } } } }",
+                "endpoints[0].lb_endpoints[0].endpoint.health_check_config.port_value: port "
+                "65536 is not allowed (0-65535)"},
         BadCase{"endpoints { " + endpointText("10.0.0.1", 80, "health_status: 9") + " }",
                 "endpoints[0].lb_endpoints[0].health_status: unknown value 9"}));
 

@@ -42,6 +42,7 @@ void expectDecoded(const DiscoveryResponse& response) {
   EXPECT_EQ(assignment.endpoints[0].hostname, "pod-a");
   EXPECT_EQ(assignment.endpoints[0].weight, 2u);
   EXPECT_EQ(assignment.endpoints[0].max_connections, 5u);
+  EXPECT_EQ(assignment.endpoints[0].health_check_port, 8080u);
 }
 
 TEST(DiscoveryFileTest, YamlWithFieldsWslbDoesNotModel) {
