@@ -81,16 +81,6 @@ std::string yamlOf(const std::vector<ListenerSpec>& listeners,
   return y.str();
 }
 
-server::ReloadResult reloadYaml(InProcessWslb& lb, const std::string& yaml) {
-  auto loaded = config::loadBootstrapFromString(yaml);
-  if (!loaded.ok()) {
-    server::ReloadResult r;
-    for (const auto& e : loaded.errors) r.errors.push_back(e.str());
-    return r;
-  }
-  return lb.server().reload(std::move(*loaded.bootstrap));
-}
-
 std::string joined(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) {

@@ -22,7 +22,6 @@
 
 #include "../unit/tls/tls_test_util.h"
 #include "test_support.h"
-#include "wslb/config/loader.h"
 
 namespace wslb::test {
 namespace {
@@ -410,16 +409,6 @@ TEST_F(TlsTest, ClusterTlsToAPlainBackendFailsAsAConnectFailure) {
   EXPECT_EQ(r.status, 503u);
   EXPECT_GE(wslb.stat("cluster.backend.ssl.connection_error"), 1u);
   EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_active") == 0; }));
-}
-
-server::ReloadResult reloadYaml(InProcessWslb& lb, const std::string& yaml) {
-  auto loaded = config::loadBootstrapFromString(yaml);
-  if (!loaded.ok()) {
-    server::ReloadResult r;
-    for (const auto& e : loaded.errors) r.errors.push_back(e.str());
-    return r;
-  }
-  return lb.server().reload(std::move(*loaded.bootstrap));
 }
 
 TEST_F(TlsTest, ReloadSwapsChainsForNewHandshakesAndRefusesABadCertificate) {

@@ -15,7 +15,7 @@ const path = require('node:path');
 const { after, before } = require('node:test');
 const WebSocket = require('ws');
 const {
-  HOST, Client, eventually, freePort, runToExit, scenarioTest, waitFor,
+  HOST, Client, eventually, freePort, hcmFilter, runToExit, scenarioTest, waitFor,
 } = require('./xds/harness.js');
 const { TlsBackend } = require('./wss_backend.js');
 
@@ -79,32 +79,6 @@ const normalSerial = (serial) => String(serial).replace(/^0+/, '').toLowerCase()
 // ---- the bootstrap ----
 
 const socketAddress = (port) => ({ socket_address: { address: HOST, port_value: port } });
-
-function hcm(statPrefix, routes) {
-  return {
-    name: 'envoy.filters.network.http_connection_manager',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-      stat_prefix: statPrefix,
-      upgrade_configs: [{ upgrade_type: 'websocket' }],
-      route_config: {
-        name: `${statPrefix}_routes`,
-        virtual_hosts: [{
-          name: 'all',
-          domains: ['*'],
-          routes: routes.map(({ prefix, cluster }) => ({
-            match: { prefix },
-            route: { cluster, timeout: '0s' },
-          })),
-        }],
-      },
-      http_filters: [{
-        name: 'envoy.filters.http.router',
-        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
-      }],
-    },
-  };
-}
 
 function downstreamTls(files) {
   return {
@@ -178,7 +152,7 @@ async function startTlsWslb(s) {
           {
             filter_chain_match: { server_names: ['a.test'] },
             transport_socket: downstreamTls(chainA),
-            filters: [hcm('ingress_a', [
+            filters: [hcmFilter('ingress_a', [
               { prefix: '/bad', cluster: 'badca' },
               { prefix: '/', cluster: 'secure' },
             ])],
@@ -186,7 +160,7 @@ async function startTlsWslb(s) {
           {
             filter_chain_match: { server_names: ['b.test'] },
             transport_socket: downstreamTls(pki.b),
-            filters: [hcm('ingress_b', [{ prefix: '/', cluster: 'plain' }])],
+            filters: [hcmFilter('ingress_b', [{ prefix: '/', cluster: 'plain' }])],
           },
         ],
       }],

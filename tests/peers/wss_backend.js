@@ -11,22 +11,16 @@
 const fs = require('node:fs');
 const https = require('node:https');
 const { WebSocketServer } = require('ws');
+const { Backend, HOST } = require('./xds/harness.js');
 
-const HOST = '127.0.0.1';
-
-class TlsBackend {
+class TlsBackend extends Backend {
   constructor(id, { cert, key }) {
-    this.id = id;
+    super(id);
     this.cert = cert;
     this.key = key;
-    this.sockets = new Set();
-    this.closeCodes = [];
-    this.accepted = 0;
     this.handshakes = [];  // { servername, protocol } of every TLS connection, upgraded or not
     this.seen = [];        // { servername, protocol, url } of every accepted WebSocket
-    this.server = null;
     this.wss = null;
-    this.port = null;
   }
 
   async start(port = 0) {
@@ -50,40 +44,19 @@ class TlsBackend {
   }
 
   onConnection(ws, req) {
-    this.accepted += 1;
-    this.sockets.add(ws);
     this.seen.push({
       servername: req.socket.servername,
       protocol: req.socket.getProtocol(),
       url: req.url,
     });
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    ws.on('close', (code) => {
-      this.sockets.delete(ws);
-      this.closeCodes.push(code);
-    });
-    ws.on('error', () => {});  // a reset shows up as a close
-    ws.send(this.id);
-  }
-
-  get live() {
-    return this.sockets.size;
+    super.onConnection(ws);
   }
 
   async close() {
     if (!this.server) return;
-    for (const ws of this.sockets) ws.terminate();
-    const server = this.server;
-    this.server = null;
     this.wss.close();
-    server.closeAllConnections?.();
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      server.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    this.server.closeAllConnections?.();
+    await super.close();
   }
 }
 

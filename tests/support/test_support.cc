@@ -389,4 +389,14 @@ bool connectRefused(uint16_t port) {
   return ec == asio::error::connection_refused;
 }
 
+server::ReloadResult reloadYaml(InProcessWslb& lb, const std::string& yaml) {
+  auto loaded = config::loadBootstrapFromString(yaml);
+  if (!loaded.ok()) {
+    server::ReloadResult r;
+    for (const auto& e : loaded.errors) r.errors.push_back(e.str());
+    return r;
+  }
+  return lb.server().reload(std::move(*loaded.bootstrap));
+}
+
 }  // namespace wslb::test

@@ -45,6 +45,11 @@ struct ConfigSpec {
 std::string makeConfig(const ConfigSpec& spec);
 
 /// wslb running in this process with its own threads, on ephemeral ports.
+class InProcessWslb;
+/// Loads `yaml` and reloads `lb` with it (Server::reload); a load error is returned as the
+/// reload's errors.
+server::ReloadResult reloadYaml(InProcessWslb& lb, const std::string& yaml);
+
 class InProcessWslb {
  public:
   /// How the server drains when the test ends or asks for it (see server::ServerOptions).

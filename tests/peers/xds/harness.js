@@ -152,36 +152,40 @@ function socketAddress(port, address = HOST) {
   return { socket_address: { address, port_value: port } };
 }
 
+// The HTTP connection manager network filter: each path prefix of `routes` goes to a cluster,
+// WebSockets allowed, route timeout off.
+function hcmFilter(statPrefix, routes) {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+      stat_prefix: statPrefix,
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
+      route_config: {
+        name: `${statPrefix}_routes`,
+        virtual_hosts: [{
+          name: 'all',
+          domains: ['*'],
+          routes: routes.map(({ prefix, cluster }) => ({
+            match: { prefix },
+            route: { cluster, timeout: '0s' },
+          })),
+        }],
+      },
+      http_filters: [{
+        name: 'envoy.filters.http.router',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+      }],
+    },
+  };
+}
+
 // One listener whose routes send each path prefix to a cluster (default: everything to one).
 function listener(port, routes) {
   return {
     name: 'ws',
     address: socketAddress(port),
-    filter_chains: [{
-      filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-          stat_prefix: 'ingress_ws',
-          upgrade_configs: [{ upgrade_type: 'websocket' }],
-          route_config: {
-            name: 'routes',
-            virtual_hosts: [{
-              name: 'all',
-              domains: ['*'],
-              routes: routes.map(({ prefix, cluster }) => ({
-                match: { prefix },
-                route: { cluster, timeout: '0s' },
-              })),
-            }],
-          },
-          http_filters: [{
-            name: 'envoy.filters.http.router',
-            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
-          }],
-        },
-      }],
-    }],
+    filter_chains: [{ filters: [hcmFilter('ingress_ws', routes)] }],
   };
 }
 
@@ -844,6 +848,7 @@ module.exports = {
   freePorts,
   grpcApiSource,
   grpcEdsConfig,
+  hcmFilter,
   httpGet,
   parseClusters,
   parseStats,
