@@ -15,7 +15,7 @@ const path = require('node:path');
 const { after, before } = require('node:test');
 const WebSocket = require('ws');
 const {
-  HOST, Client, eventually, freePort, hcmFilter, runToExit, scenarioTest, waitFor,
+  HOST, connect, eventually, freePort, hcmFilter, runToExit, scenarioTest, waitFor,
 } = require('./xds/harness.js');
 const { TlsBackend } = require('./wss_backend.js');
 
@@ -181,39 +181,22 @@ async function startTlsWslb(s) {
 
 // A wss:// WebSocket through wslb with `servername` as SNI, trusting the test CA. Resolves with
 // the harness Client (backendId = the backend's first message) plus the certificate it saw.
-function connectTls(s, port, servername, urlPath = '/', { timeoutMs = 10000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`wss://${HOST}:${port}${urlPath}`, {
-      servername, ca: pki.caPem, handshakeTimeout: timeoutMs,
+async function connectTls(s, port, servername, urlPath = '/', { timeoutMs = 10000 } = {}) {
+  let client;
+  try {
+    client = await connect(`wss://${HOST}:${port}${urlPath}`, {
+      timeoutMs, wsOptions: { servername, ca: pki.caPem },
     });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`no backend id through ${servername} ${urlPath} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const fail = (err) => {
-      clearTimeout(timer);
-      ws.terminate();
-      reject(err);
-    };
-    ws.once('unexpected-response', (req, res) => {
-      const err = new Error(`upgrade through ${servername} ${urlPath} answered HTTP ${res.statusCode}`);
-      err.statusCode = res.statusCode;
-      req.destroy();
-      fail(err);
-    });
-    ws.once('error', fail);
-    ws.once('message', (data) => {
-      clearTimeout(timer);
-      ws.off('error', fail);
-      ws.on('error', () => {});
-      const client = new Client(ws, data.toString());
-      client.cert = ws._socket.getPeerCertificate();
-      client.tlsProtocol = ws._socket.getProtocol();
-      client.alpn = ws._socket.alpnProtocol;
-      s.clients.push(client);
-      resolve(client);
-    });
-  });
+  } catch (err) {
+    err.message = `through ${servername} ${urlPath}: ${err.message}`;
+    throw err;
+  }
+  const socket = client.ws._socket;
+  client.cert = socket.getPeerCertificate();
+  client.tlsProtocol = socket.getProtocol();
+  client.alpn = socket.alpnProtocol;
+  s.clients.push(client);
+  return client;
 }
 
 async function expectRefusedTls(s, port, servername, urlPath) {

@@ -593,16 +593,18 @@ class Client {
 }
 
 // Opens one WebSocket through wslb and waits for the backend's id. An upgrade that is refused
-// rejects with an Error whose `statusCode` is the HTTP status.
-function connect(url, { timeoutMs = 10000 } = {}) {
+// rejects with an Error whose `statusCode` is the HTTP status. `wsOptions` go to the `ws`
+// client (TLS: servername, ca).
+function connect(url, { timeoutMs = 10000, wsOptions = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, ...wsOptions });
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`no backend id from ${url} within ${timeoutMs} ms`));
     }, timeoutMs);
     const fail = (err) => {
       clearTimeout(timer);
+      ws.terminate();
       reject(err);
     };
     ws.once('unexpected-response', (req, res) => {
