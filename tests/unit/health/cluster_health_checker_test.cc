@@ -23,65 +23,12 @@ namespace wslb::health {
 namespace {
 
 using test::endpointAt;
+using test::StatusServer;
 using test::waitFor;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
-
-/// A blocking HTTP server on its own thread: answers every request with `status` and records
-/// the last request head.
-class StatusServer {
- public:
-  StatusServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~StatusServer() {
-    stop_ = true;
-    boost::system::error_code ec;
-    // Wake the blocking accept.
-    tcp::socket poke(io_);
-    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
-    thread_.join();
-  }
-  uint16_t port() const { return port_; }
-  std::atomic<unsigned> status{200};
-  std::atomic<int> requests{0};
-  std::string lastRequest() {
-    std::lock_guard lock(mutex_);
-    return last_;
-  }
-
- private:
-  void serve() {
-    while (!stop_) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stop_) continue;
-      asio::streambuf buf;
-      asio::read_until(socket, buf, "\r\n\r\n", ec);
-      if (ec) continue;
-      {
-        std::lock_guard lock(mutex_);
-        last_.assign(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
-      }
-      ++requests;
-      const std::string reply = "HTTP/1.1 " + std::to_string(status.load()) +
-                                " X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
-      asio::write(socket, asio::buffer(reply), ec);
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::string last_;
-  std::thread thread_;
-};
 
 uint16_t closedPort() {
   asio::io_context io;

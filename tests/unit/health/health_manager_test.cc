@@ -21,49 +21,12 @@ namespace wslb::health {
 namespace {
 
 using test::endpointAt;
+using test::StatusServer;
 using test::waitFor;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
-
-/// Answers every request with 200 (blocking, one connection at a time, own thread).
-class OkServer {
- public:
-  OkServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        tcp::socket socket(io_);
-        boost::system::error_code ec;
-        acceptor_.accept(socket, ec);
-        if (ec || stop_) continue;
-        asio::streambuf buf;
-        asio::read_until(socket, buf, "\r\n\r\n", ec);
-        if (!ec) {
-          asio::write(socket,
-                      asio::buffer(std::string("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")),
-                      ec);
-        }
-      }
-    });
-  }
-  ~OkServer() {
-    stop_ = true;
-    boost::system::error_code ec;
-    tcp::socket poke(io_);
-    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
-    thread_.join();
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 config::HealthCheck fastCheck() {
   config::HealthCheck hc;
@@ -91,8 +54,8 @@ TEST(HealthManager, NothingToDoWithoutHealthChecksOrOutlierDetection) {
 }
 
 TEST(HealthManager, EndpointsAddedLaterAreCheckedThroughTheObserver) {
-  OkServer a;
-  OkServer b;
+  StatusServer a;
+  StatusServer b;
   config::Cluster c;
   c.name = "svc";
   c.health_check = fastCheck();
