@@ -4,8 +4,10 @@
 // backend; every certificate is made by the test with the openssl CLI.
 
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
@@ -15,8 +17,11 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cerrno>
+#include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -243,6 +248,89 @@ bool closedBySilence(uint16_t port, std::chrono::seconds timeout) {
   return ec == asio::error::eof || ec == asio::error::connection_reset;
 }
 
+// A TLS client on plain OpenSSL over a blocking socket, for byte-exact control of what goes on
+// the wire: send() puts records that OpenSSL writes into memory on the socket in one syscall.
+class RawTlsClient {
+ public:
+  RawTlsClient(uint16_t port, const std::string& server_name, const std::string& ca_file)
+      : ctx_(SSL_CTX_new(TLS_client_method())) {
+    SSL_CTX_load_verify_locations(ctx_.get(), ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    const timeval tv{10, 0};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ssl_.reset(SSL_new(ctx_.get()));
+    SSL_set_fd(ssl_.get(), socket_.native_handle());
+    SSL_set_tlsext_host_name(ssl_.get(), server_name.c_str());
+    if (SSL_connect(ssl_.get()) != 1) throw std::runtime_error("TLS handshake failed");
+  }
+
+  // From now on, what OpenSSL writes stays in memory until send().
+  void holdWrites() { SSL_set0_wbio(ssl_.get(), BIO_new(BIO_s_mem())); }
+
+  void write(const std::string& bytes) {
+    if (SSL_write(ssl_.get(), bytes.data(), static_cast<int>(bytes.size())) <= 0) {
+      throw std::runtime_error("SSL_write failed");
+    }
+  }
+  // Queues a close_notify (with holdWrites: without closing the TCP connection).
+  void closeNotify() { SSL_shutdown(ssl_.get()); }
+
+  // Puts every held record on the socket with one send().
+  void send() {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(SSL_get_wbio(ssl_.get()), &data);
+    ASSERT_EQ(::send(socket_.native_handle(), data, static_cast<size_t>(size), 0), size);
+  }
+
+  // Reads until the server ends the TLS stream or the connection (true), or 10 s pass without a
+  // byte (false). `plaintext` gets what was read.
+  bool readToEnd(std::string& plaintext) {
+    char chunk[4096];
+    for (;;) {
+      const int n = SSL_read(ssl_.get(), chunk, sizeof(chunk));
+      if (n > 0) {
+        plaintext.append(chunk, static_cast<size_t>(n));
+        continue;
+      }
+      const int error = SSL_get_error(ssl_.get(), n);
+      return error == SSL_ERROR_ZERO_RETURN ||
+             (error == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+  }
+
+  // Reads up to and including the end of an HTTP response head.
+  std::string readHead() {
+    std::string head;
+    char c = 0;
+    while (head.find("\r\n\r\n") == std::string::npos && SSL_read(ssl_.get(), &c, 1) == 1) {
+      head += c;
+    }
+    return head;
+  }
+
+ private:
+  struct SslCtxFree {
+    void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+  };
+  struct SslFree {
+    void operator()(SSL* s) const { SSL_free(s); }
+  };
+  asio::io_context io_;
+  tcp::socket socket_{io_};
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx_;
+  std::unique_ptr<SSL, SslFree> ssl_;
+};
+
+// A masked client text frame (payload < 126 bytes).
+std::string maskedTextFrame(const std::string& payload) {
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  std::string frame{static_cast<char>(0x81), static_cast<char>(0x80 | payload.size())};
+  frame.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ mask[i % 4]);
+  return frame;
+}
+
 class TlsTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -274,6 +362,34 @@ TEST_F(TlsTest, WebSocketOverTlsListenerEchoesAndIsCountedAfterTheHandshake) {
   EXPECT_TRUE(waitFor([&] { return wslb.stat("http.ingress_tls.downstream_cx_active") == 0; }));
   EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_active") == 0; }));
   EXPECT_EQ(wslb.stat(address + ".ssl.connection_error"), 0u);
+}
+
+// The client's last message and its close_notify arrive in one segment and no FIN follows (a
+// TLS client half-closing and waiting for the server's close_notify). The relay's read takes the
+// message and meets the close_notify; the end of stream is then held inside the transport socket,
+// and the socket never becomes readable again. The relay must find it there, not wait for
+// readiness until the idle timeout (one hour).
+TEST_F(TlsTest, CloseNotifyArrivingWithTheLastMessageEndsTheRelay) {
+  auto backends = startEchoBackends(1);
+  InProcessWslb wslb(config({Chain{{}, a_}}, {ClusterSpec{"backend", portsOf(backends), ""}}));
+  RawTlsClient client(wslb.port(), "a.test", ca_.cert());
+  client.write(
+      "GET / HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  ASSERT_NE(client.readHead().find(" 101 "), std::string::npos);
+  ASSERT_TRUE(activeBecomes(*backends[0], 1));
+
+  client.holdWrites();
+  client.write(maskedTextFrame("last words"));
+  client.closeNotify();
+  client.send();
+
+  std::string received;
+  EXPECT_TRUE(client.readToEnd(received)) << "the relay did not end the connection";
+  EXPECT_NE(received.find("last words"), std::string::npos);  // the backend's echo came first
+  EXPECT_TRUE(waitFor([&] { return wslb.stat("http.ingress_tls.downstream_cx_active") == 0; }));
+  EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.backend.upstream_cx_active") == 0; }));
+  EXPECT_TRUE(activeBecomes(*backends[0], 0));
 }
 
 TEST_F(TlsTest, SniChoosesTheChainItsCertificateItsRoutesAndItsStats) {
