@@ -133,6 +133,13 @@ void ClusterHealthChecker::stop() {
   stopped_ = true;
   for (auto& [host, session] : sessions_) session->stop();
   sessions_.clear();
+  // Checks removed by a reload: the rebuilt host set cleared the flags, but a result that landed
+  // before this stop may have set one again, and no checker would ever clear it.
+  if (!cluster_->config().health_check) {
+    for (const auto& host : cluster_->hostSet()->all_hosts) {
+      host->setHealthFlag(upstream::kFailedActiveHealthCheck, false);
+    }
+  }
 }
 
 void ClusterHealthChecker::startSession(const upstream::HostSharedPtr& host) {

@@ -110,6 +110,8 @@ HostSetConstSharedPtr buildHostSet(const config::Cluster& cluster, const HostSet
       host->setCap(c.cap);
       if (host->hostname() != endpoint.hostname) host->setHostname(endpoint.hostname);
       host->setHealthFlag(kPendingDynamicRemoval, false);
+      // Health checks removed (by a reload): no checker will ever clear a failed check's flag.
+      if (!cluster.health_check) host->setHealthFlag(kFailedActiveHealthCheck, false);
     } else {
       host = std::make_shared<Host>(std::move(c.ip), c.port, endpoint.weight, c.cap,
                                     endpoint.hostname);

@@ -259,6 +259,47 @@ TEST(HealthChecks, UnhealthyEndpointDrainWindowClosesItsWebSockets) {
   }
 }
 
+// A reload that changes only the health checks of a kept cluster: added, they start on the hosts
+// the cluster already has (live WebSockets stay); removed, no host keeps a failed check's flag.
+TEST(HealthChecks, ReloadAddsAndRemovesHealthChecksOnKeptHosts) {
+  auto pods = startEchoBackends(2);
+  HealthGate gate1(pods[0]->port());
+  HealthGate gate2(pods[1]->port());
+  gate2.health_status = 503;
+  ConfigSpec spec;
+  spec.ports = {gate1.port(), gate2.port()};
+  const std::string unchecked = makeConfig(spec);
+  InProcessWslb lb(unchecked);
+  std::vector<std::unique_ptr<WsClient>> held;
+  for (int i = 0; i < 2; ++i) held.push_back(std::make_unique<WsClient>(lb.port()));
+  EXPECT_NE(held[0]->backendId(), held[1]->backendId());  // no checks: both in service
+
+  auto added = reloadYaml(lb, withClusterKeys(unchecked, kHealthChecks));
+  ASSERT_TRUE(added.ok);
+  ASSERT_TRUE(waitFor([&] { return healthFlags(lb, gate2.port()) == "/failed_active_hc"; }));
+  ASSERT_TRUE(waitFor([&] { return healthFlags(lb, gate1.port()) == "healthy"; }));
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<WsClient>(lb.port()));
+    EXPECT_EQ(held.back()->backendId(), "pod-1");
+  }
+  for (auto& c : held) {  // the WebSocket on the failing host was not touched
+    c->sendText("kept");
+    EXPECT_EQ(c->receive(), "kept");
+  }
+
+  auto removed = reloadYaml(lb, unchecked);
+  ASSERT_TRUE(removed.ok);
+  EXPECT_EQ(healthFlags(lb, gate2.port()), "healthy");
+  const uint64_t checks = gate2.answered_error;
+  // pod-2 holds 1 connection to pod-1's 4: the least loaded, and back in service.
+  held.push_back(std::make_unique<WsClient>(lb.port()));
+  EXPECT_EQ(held.back()->backendId(), "pod-2");
+  std::this_thread::sleep_for(300ms);                  // three check intervals: none comes any more
+  EXPECT_LE(gate2.answered_error.load(), checks + 1);  // at most one was in flight
+  EXPECT_EQ(lb.stat("server.reload_success"), 2u);
+  for (auto& c : held) c->close(1000);
+}
+
 const std::string kOutlier =
     "    outlier_detection:\n"
     "      consecutive_5xx: 3\n"
