@@ -135,6 +135,45 @@ TEST(EdsTest, TenThousandEndpointUpdatesDoNotDisturbLiveRelays) {
   EXPECT_TRUE(activeBecomes(*backends[0], 0));
 }
 
+// A reload that points the EDS cluster at another source rebuilds the xDS client: the new source
+// is read at once, the old one is no longer watched, the kept cluster's live WebSocket and its
+// counters carry on.
+TEST(EdsTest, ReloadOntoAnotherSourceRestartsTheSubscription) {
+  auto backends = startEchoBackends(2);
+  const uint16_t a = backends[0]->port();
+  const uint16_t b = backends[1]->port();
+  const std::string dir = makeTempDir();
+  const std::string first = dir + "/first.yaml";
+  const std::string second = dir + "/second.yaml";
+  writeFile(first, edsFile("1", {a}));
+  writeFile(second, edsFile("1", {a, b}));
+  InProcessWslb wslb(edsConfig(first));
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 1; }));
+  WsClient on_a(wslb.port());
+  ASSERT_TRUE(activeBecomes(*backends[0], 1));
+
+  auto r = reloadYaml(wslb, edsConfig(second));
+  ASSERT_TRUE(r.ok);
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 2; }));
+  EXPECT_EQ(wslb.stat("cluster.pods.update_success"), 2u);
+  on_a.sendText("still here");
+  EXPECT_EQ(on_a.receive(), "still here");
+  WsClient on_b(wslb.port());  // the least loaded endpoint, known only from the new source
+  EXPECT_EQ(on_b.backendId(), backends[1]->id());
+  EXPECT_EQ(wslb.stat("cluster.pods.upstream_cx_active"), 2u);
+
+  // The old file changes first, then the new one: only the new one's update applies.
+  replaceFile(first, edsFile("2", {}));
+  replaceFile(second, edsFile("2", {a, b}, 5));
+  ASSERT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.membership_total") == 7; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(wslb.stat("cluster.pods.membership_total"), 7u);
+  EXPECT_EQ(wslb.stat("cluster.pods.update_success"), 3u);
+  EXPECT_EQ(on_a.close(1000), 1000);
+  EXPECT_EQ(on_b.close(1000), 1000);
+  EXPECT_TRUE(waitFor([&] { return wslb.stat("cluster.pods.upstream_cx_active") == 0; }));
+}
+
 // A WebSocket backend that records each message's size and the close code it receives.
 class RecordingBackend {
  public:
