@@ -315,7 +315,7 @@ json::object bootstrapJson(const config::Bootstrap& b) {
 }  // namespace
 
 std::string renderConfigDump(const AdminContext& context) {
-  const std::string last_updated = timestampJson(context.start_time);
+  const std::string last_updated = timestampJson(context.config_time);
   json::array configs;
   if (const config::Bootstrap* b = context.bootstrap) {
     configs.push_back(typed("envoy.admin.v3.BootstrapConfigDump",

@@ -426,6 +426,7 @@ ReloadResult Server::applyReload(config::Bootstrap next) {
       listener_ports_.push_back(p.port);
     }
     bootstrap_ = std::make_shared<const config::Bootstrap>(std::move(next));
+    config_time_ = std::chrono::system_clock::now();
   }
   sweepRetiredAccessLogs();
   if (admin_) admin_->setContext(makeAdminContext());

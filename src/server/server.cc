@@ -125,6 +125,7 @@ admin::AdminContext Server::makeAdminContext() {
   {
     std::lock_guard lock(live_mutex_);
     owned->bootstrap = bootstrap_;
+    context.config_time = config_time_;
   }
   // One entry per stats object: filter chains sharing a stat_prefix share one.
   for (const auto& chain : allChains()) {

@@ -90,6 +90,15 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
+// The first "last_updated" timestamp of a /config_dump body ("" if none).
+std::string lastUpdated(const std::string& dump) {
+  const std::string key = "\"last_updated\": \"";
+  const size_t at = dump.find(key);
+  if (at == std::string::npos) return "";
+  const size_t start = at + key.size();
+  return dump.substr(start, dump.find('"', start) - start);
+}
+
 void expectEcho(WsClient& c, const std::string& text) {
   c.sendText(text);
   EXPECT_EQ(c.receive(), text);
@@ -104,10 +113,13 @@ TEST(Reload, LiveWebSocketSurvivesAndNewConnectionsTakeTheNewRoute) {
   EXPECT_EQ(before.backendId(), pods[0]->id());
   expectEcho(before, "one");
   EXPECT_EQ(lb.stat("http.ws.downstream_cx_total"), 1u);
+  const std::string loaded_at = lastUpdated(lb.admin("/config_dump"));
+  std::this_thread::sleep_for(5ms);  // config_dump's timestamps have milliseconds
 
   auto r = reloadYaml(lb, yamlOf({{"ws", 0, {{"/", "b"}}}}, clusters));
   ASSERT_TRUE(r.ok) << joined(r.errors);
-  EXPECT_EQ(lb.port(), port);  // the same socket goes on accepting
+  EXPECT_GT(lastUpdated(lb.admin("/config_dump")), loaded_at);  // ISO 8601 UTC: ordered as text
+  EXPECT_EQ(lb.port(), port);                                   // the same socket goes on accepting
 
   expectEcho(before, "still there");
   WsClient after(port);

@@ -59,8 +59,10 @@ struct AdminContext {
   const config::Bootstrap* bootstrap = nullptr;
   /// What /server_info reports as command_line_options.
   CommandLineOptions command_line;
-  /// When the server started (uptime, config_dump's last_updated).
+  /// When the server started (uptime).
   std::chrono::system_clock::time_point start_time = std::chrono::system_clock::now();
+  /// When `bootstrap` became the running configuration (config_dump's last_updated).
+  std::chrono::system_clock::time_point config_time = std::chrono::system_clock::now();
   /// "LIVE", "DRAINING", "PRE_INITIALIZING", "INITIALIZING" (Envoy's server states); what
   /// /ready and /server_info report. Any thread.
   std::function<std::string()> state;

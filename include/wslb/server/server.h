@@ -188,6 +188,8 @@ class Server {
   /// The configuration running now (start-up's, then each applied reload's, with the
   /// restart-only fields kept as they were).
   std::shared_ptr<const config::Bootstrap> bootstrap_;
+  /// When bootstrap_ became the running configuration (start, then each applied reload).
+  std::chrono::system_clock::time_point config_time_ = std::chrono::system_clock::now();
   std::vector<std::shared_ptr<http::ListenerContext>> listeners_;
   std::vector<uint16_t> listener_ports_;
   /// Every listener's counters by stat_prefix, while some context holds them.
