@@ -10,6 +10,7 @@
 #include <random>
 
 #include "relay/buffer_pool.h"
+#include "relay/handler_memory.h"
 
 namespace wslb::relay {
 
@@ -120,9 +121,11 @@ void Relay::waitReadable(int d, Self self) {
     });
     return;
   }
-  src.async_wait(src.readWait(), [this, d, self = std::move(self)](const error_code& ec) mutable {
-    onReadable(d, ec, std::move(self));
-  });
+  // The wait an idle connection keeps pending: in a block of its own size (handler_memory.h).
+  src.async_wait(src.readWait(),
+                 sized([this, d, self = std::move(self)](const error_code& ec) mutable {
+                   onReadable(d, ec, std::move(self));
+                 }));
 }
 
 void Relay::countRead(int d, size_t n) {
@@ -292,9 +295,9 @@ void Relay::goAway(uint16_t code) {
   // The grace period replaces the idle timeout: peers that never answer our Close are cut off.
   idle_timer_.cancel();
   idle_timer_.expires_after(kGoAwayGrace);
-  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+  idle_timer_.async_wait(sized([weak = weak_from_this()](const error_code& ec) {
     if (auto self = weak.lock(); self && !ec) self->finish();
-  });
+  }));
   Self self = shared_from_this();
   maybeSendClose(kToUpstream, self);
   maybeSendClose(kToClient, self);
@@ -394,7 +397,7 @@ void Relay::armIdleTimer() {
   auto tick = options_.idle_timeout / kIdleTicksPerTimeout;
   if (tick.count() <= 0) tick = std::chrono::milliseconds(1);
   idle_timer_.expires_after(tick);
-  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+  idle_timer_.async_wait(sized([weak = weak_from_this()](const error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || self->finished_) return;
     if (self->active_since_tick_) {
@@ -410,7 +413,7 @@ void Relay::armIdleTimer() {
       return;
     }
     if (!self->going_away_) self->armIdleTimer();
-  });
+  }));
 }
 
 void Relay::finish() {
