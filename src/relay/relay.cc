@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 
 #include "relay/buffer_pool.h"
 #include "relay/handler_memory.h"
@@ -32,6 +33,14 @@ uint32_t maskKey() {
   thread_local std::mt19937 random{std::random_device{}()};
   return static_cast<uint32_t>(random());
 }
+
+// The io_context a relay's sockets run on (a worker's); the relay is built on no other.
+asio::io_context::executor_type ioContextExecutor(tls::TransportSocket& socket) {
+  auto executor = socket.get_executor();
+  const auto* io = executor.target<asio::io_context::executor_type>();
+  if (io == nullptr) throw std::logic_error("a relay's sockets must run on an io_context");
+  return *io;
+}
 }  // namespace
 
 Relay::Direction::Direction(tls::TransportSocket& s, tls::TransportSocket& d, bool masked)
@@ -52,7 +61,7 @@ Relay::Relay(tls::TransportSocket client, tls::TransportSocket upstream, upstrea
       upgrades_active_(hcm.downstream_cx_upgrades_active),
       tracker_(tracker),
       options_(std::move(options)),
-      idle_timer_(client_.get_executor()),
+      idle_timer_(ioContextExecutor(client_)),
       dirs_{Direction(client_, upstream_, /*masked=*/true),
             Direction(upstream_, client_, /*masked=*/false)} {
   if (options_.frame_limits.any()) {
