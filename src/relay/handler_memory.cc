@@ -1,4 +1,4 @@
-#include "relay/handler_memory.h"
+#include "wslb/relay/handler_memory.h"
 
 #include <array>
 

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "relay/buffer_pool.h"
-#include "relay/handler_memory.h"
+#include "wslb/relay/handler_memory.h"
 
 namespace wslb::relay {
 
