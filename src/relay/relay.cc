@@ -8,8 +8,10 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 
 #include "relay/buffer_pool.h"
+#include "wslb/relay/handler_memory.h"
 
 namespace wslb::relay {
 
@@ -31,6 +33,14 @@ uint32_t maskKey() {
   thread_local std::mt19937 random{std::random_device{}()};
   return static_cast<uint32_t>(random());
 }
+
+// The io_context a relay's sockets run on (a worker's); the relay is built on no other.
+asio::io_context::executor_type ioContextExecutor(tls::TransportSocket& socket) {
+  auto executor = socket.get_executor();
+  const auto* io = executor.target<asio::io_context::executor_type>();
+  if (io == nullptr) throw std::logic_error("a relay's sockets must run on an io_context");
+  return *io;
+}
 }  // namespace
 
 Relay::Direction::Direction(tls::TransportSocket& s, tls::TransportSocket& d, bool masked)
@@ -51,7 +61,7 @@ Relay::Relay(tls::TransportSocket client, tls::TransportSocket upstream, upstrea
       upgrades_active_(hcm.downstream_cx_upgrades_active),
       tracker_(tracker),
       options_(std::move(options)),
-      idle_timer_(client_.get_executor()),
+      idle_timer_(ioContextExecutor(client_)),
       dirs_{Direction(client_, upstream_, /*masked=*/true),
             Direction(upstream_, client_, /*masked=*/false)} {
   if (options_.frame_limits.any()) {
@@ -120,9 +130,11 @@ void Relay::waitReadable(int d, Self self) {
     });
     return;
   }
-  src.async_wait(src.readWait(), [this, d, self = std::move(self)](const error_code& ec) mutable {
-    onReadable(d, ec, std::move(self));
-  });
+  // The wait an idle connection keeps pending: in a block of its own size (handler_memory.h).
+  src.async_wait(src.readWait(),
+                 sized([this, d, self = std::move(self)](const error_code& ec) mutable {
+                   onReadable(d, ec, std::move(self));
+                 }));
 }
 
 void Relay::countRead(int d, size_t n) {
@@ -292,9 +304,9 @@ void Relay::goAway(uint16_t code) {
   // The grace period replaces the idle timeout: peers that never answer our Close are cut off.
   idle_timer_.cancel();
   idle_timer_.expires_after(kGoAwayGrace);
-  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+  idle_timer_.async_wait(sized([weak = weak_from_this()](const error_code& ec) {
     if (auto self = weak.lock(); self && !ec) self->finish();
-  });
+  }));
   Self self = shared_from_this();
   maybeSendClose(kToUpstream, self);
   maybeSendClose(kToClient, self);
@@ -394,7 +406,7 @@ void Relay::armIdleTimer() {
   auto tick = options_.idle_timeout / kIdleTicksPerTimeout;
   if (tick.count() <= 0) tick = std::chrono::milliseconds(1);
   idle_timer_.expires_after(tick);
-  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+  idle_timer_.async_wait(sized([weak = weak_from_this()](const error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || self->finished_) return;
     if (self->active_since_tick_) {
@@ -410,7 +422,7 @@ void Relay::armIdleTimer() {
       return;
     }
     if (!self->going_away_) self->armIdleTimer();
-  });
+  }));
 }
 
 void Relay::finish() {

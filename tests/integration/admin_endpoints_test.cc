@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <boost/json.hpp>
-#include <fstream>
 #include <regex>
 
 #include "test_support.h"
@@ -254,25 +253,6 @@ TEST(AdminEndpoints, ResetCountersZeroesCountersButNotActiveConnections) {
 }
 
 // ---- the real binary: what main.cc passes through ----
-
-uint16_t readAdminPort(const std::string& path) {
-  std::string line;
-  waitFor([&] {
-    std::ifstream in(path);
-    return static_cast<bool>(std::getline(in, line)) && !line.empty();
-  });
-  return line.empty() ? 0 : static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-}
-
-/// Writes a config whose listener is on a port free now (a child cannot report port 0 back).
-uint16_t writeConfigOnFreePort(const std::string& path, const ConfigSpec& spec) {
-  auto yaml = makeConfig(spec);
-  const uint16_t port = unusedPort();
-  yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
-               "port_value: " + std::to_string(port));
-  writeFile(path, yaml);
-  return port;
-}
 
 class RunningBinary : public ::testing::Test {
  protected:

@@ -21,17 +21,6 @@ std::string readAdminAddressPort(const std::string& path) {
   return line.substr(line.rfind(':') + 1);
 }
 
-// Writes the config with the listener on a port that is free now (a child process cannot
-// report an ephemeral listener port back); returns that port.
-uint16_t writeConfigOnFreePort(const std::string& path, const ConfigSpec& spec) {
-  auto yaml = makeConfig(spec);
-  const uint16_t port = unusedPort();
-  yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
-               "port_value: " + std::to_string(port));
-  writeFile(path, yaml);
-  return port;
-}
-
 TEST(Cli, VersionAndHelp) {
   std::string dir = makeTempDir();
   ChildProcess v({WSLB_BINARY, "--version"}, dir + "/v");

@@ -1,10 +1,7 @@
 // Overload protection: the overload manager's global cap on downstream connections, and running
 // out of file descriptors (accept() failing with EMFILE) under a low open-files limit.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,47 +48,6 @@ std::unique_ptr<WsClient> tryWebSocket(uint16_t port) {
   } catch (const std::exception&) {
     return nullptr;
   }
-}
-
-// A plain socket to 127.0.0.1:port with 10 s send/receive timeouts; -1 on failure.
-int connectRaw(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool sendAll(int fd, const std::string& bytes) {
-  return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-}
-
-// The status of the response head read from `fd` within `timeout`; 0 on EOF, error or timeout.
-unsigned readStatus(int fd, std::chrono::milliseconds timeout) {
-  std::string head;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (head.find("\r\n\r\n") == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return 0;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) != 1) return 0;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return 0;
-    head.append(buf, static_cast<size_t>(n));
-  }
-  if (head.rfind("HTTP/1.1 ", 0) != 0 || head.size() < 12) return 0;
-  return static_cast<unsigned>(std::stoul(head.substr(9, 3)));
 }
 
 // CPU time (user + system) of a process so far, in clock ticks.
@@ -226,26 +182,6 @@ TEST(Overload, SlotsAreReleasedOnEveryClosePath) {
     held.push_back(std::move(c));
   }
   EXPECT_EQ(tryWebSocket(lb.port()), nullptr);
-}
-
-// Writes the config with the listener on a port that is free now; returns that port.
-uint16_t writeConfigOnFreePort(const std::string& path, const ConfigSpec& spec) {
-  auto yaml = makeConfig(spec);
-  const uint16_t port = unusedPort();
-  yaml.replace(yaml.find("port_value: 0}}\n    filter_chains"), 13,
-               "port_value: " + std::to_string(port));
-  writeFile(path, yaml);
-  return port;
-}
-
-uint16_t readAdminPort(const std::string& path) {
-  std::string line;
-  waitFor([&] {
-    std::ifstream in(path);
-    return static_cast<bool>(std::getline(in, line)) && !line.empty();
-  });
-  const size_t colon = line.rfind(':');
-  return colon == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
 }
 
 uint64_t childStat(uint16_t admin_port, const std::string& name) {

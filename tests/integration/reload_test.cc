@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
 #include <thread>
 
 #include "test_support.h"
@@ -304,15 +303,6 @@ TEST(Reload, ReloadRereadsTheStartupFile) {
   server.wait();
 }
 
-std::string readAdminPort(const std::string& path) {
-  std::string line;
-  waitFor([&] {
-    std::ifstream in(path);
-    return static_cast<bool>(std::getline(in, line)) && !line.empty();
-  });
-  return line.substr(line.rfind(':') + 1);
-}
-
 std::string adminGet(uint16_t port, const std::string& target) {
   return rawRequest(port, "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
       .body;
@@ -328,9 +318,8 @@ TEST(Reload, SighupOnTheBinary) {
   ChildProcess p({WSLB_BINARY, "-c", path, "--concurrency", "2", "--drain-time-s", "5",
                   "--admin-address-path", dir + "/admin.txt"},
                  dir + "/wslb");
-  const std::string admin_text = readAdminPort(dir + "/admin.txt");
-  ASSERT_FALSE(admin_text.empty()) << p.stderrText();
-  const auto admin = static_cast<uint16_t>(std::stoi(admin_text));
+  const uint16_t admin = readAdminPort(dir + "/admin.txt");
+  ASSERT_NE(admin, 0) << p.stderrText();
   ASSERT_TRUE(waitFor([&] {
     return rawRequest(admin, "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
                .status == 200;

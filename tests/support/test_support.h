@@ -157,4 +157,17 @@ uint16_t unusedPort();
 /// True when a TCP connect to 127.0.0.1:`port` is refused right now.
 bool connectRefused(uint16_t port);
 
+/// Writes makeConfig(spec) to `path` with the listener on a port that is free now (a child
+/// process cannot report an ephemeral listener port back); returns that port.
+uint16_t writeConfigOnFreePort(const std::string& path, const ConfigSpec& spec);
+/// The admin port a child wslb wrote to its --admin-address-path file (waits for it); 0 if none.
+uint16_t readAdminPort(const std::string& path);
+
+/// A plain socket to 127.0.0.1:port with 10 s send/receive timeouts; -1 on failure.
+int connectRaw(uint16_t port);
+/// Sends all of `bytes` on `fd` in one send(); false if it did not go at once.
+bool sendAll(int fd, const std::string& bytes);
+/// The status of the response head read from `fd` within `timeout`; 0 on EOF, error or timeout.
+unsigned readStatus(int fd, std::chrono::milliseconds timeout);
+
 }  // namespace wslb::test

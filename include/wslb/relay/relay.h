@@ -11,6 +11,7 @@
 // then closes both sides with 1009 as goAway() does. Only then are the bytes of a frame header
 // split across reads held back (at most 13 per direction) until the header can be checked.
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -89,6 +90,12 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   };
 
   using Self = std::shared_ptr<Relay>;
+  /// Bound to the worker's io_context itself rather than to the type-erased any_io_executor the
+  /// sockets carry: the timer is 48 bytes smaller, and so is the wait it keeps pending.
+  using IdleTimer =
+      boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                        boost::asio::wait_traits<std::chrono::steady_clock>,
+                                        boost::asio::io_context::executor_type>;
   void writeInitial(int d, std::string bytes, Self self);
   void waitReadable(int d, Self self);
   void onReadable(int d, const boost::system::error_code& ec, Self self);
@@ -142,7 +149,7 @@ class Relay final : public Closable, public std::enable_shared_from_this<Relay> 
   ConnectionTracker::Handle tracker_handle_;
   bool tracker_registered_ = false;
   RelayOptions options_;
-  boost::asio::steady_timer idle_timer_;
+  IdleTimer idle_timer_;
   Direction dirs_[2];
   bool active_since_tick_ = false;
   uint8_t idle_ticks_ = 0;
