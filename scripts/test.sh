@@ -4,9 +4,10 @@
 # and the fuzz targets for a bounded time (docs/testing.md). Prints the time of every stage.
 # Idempotent. Usage: scripts/test.sh [extra ctest arguments for the main suite]
 # Environment:
-#   WSLB_SANITIZERS=1  also run scripts/sanitize.sh: ASan+UBSan over the suite, TSan over the
-#                      unit and integration tests (or "asan" / "tsan" for one; default 0, see
-#                      docs/testing.md for why and what they cost)
+#   WSLB_SANITIZERS    the sanitizer stages (scripts/sanitize.sh) to run: "asan tsan" by default
+#                      (ASan+UBSan over the suite, TSan over the unit and integration tests),
+#                      "asan" or "tsan" for one, 0 for none (a quick local run; CI runs both).
+#                      docs/testing.md has what they cost.
 #   WSLB_SKIP_FUZZ=1   skip scripts/fuzz.sh (WSLB_FUZZ_SECONDS sets its time per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ ulimit -n "$(ulimit -Hn)"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j2 --timeout 600 "$@")
 stage_done main $start
 
-case ${WSLB_SANITIZERS:-0} in
+case ${WSLB_SANITIZERS:-1} in
   0) SANITIZER_STAGES=() ;;
   1) SANITIZER_STAGES=(asan tsan) ;;
   *) read -r -a SANITIZER_STAGES <<<"$WSLB_SANITIZERS" ;;
@@ -44,7 +45,7 @@ for stage in "${SANITIZER_STAGES[@]}"; do
   bash scripts/sanitize.sh "$stage" || { stage_done "$stage FAILED" $start; exit 1; }
   stage_done "$stage" $start
 done
-[ "${#SANITIZER_STAGES[@]}" -gt 0 ] || echo "test: sanitizer stages skipped (WSLB_SANITIZERS=1 runs them)"
+[ "${#SANITIZER_STAGES[@]}" -gt 0 ] || echo "test: sanitizer stages skipped (WSLB_SANITIZERS=0)"
 
 if [ "${WSLB_SKIP_FUZZ:-0}" != 1 ]; then
   start=$SECONDS
