@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <regex>
 
+#include "test_paths.h"
 #include "test_support.h"
 
 namespace wslb::test {
@@ -264,7 +265,7 @@ class RunningBinary : public ::testing::Test {
     spec.endpoint_caps[backends_[1]->port()] = 5;
     config_path_ = dir_ + "/wslb.yaml";
     listener_port_ = writeConfigOnFreePort(config_path_, spec);
-    std::vector<std::string> argv{WSLB_BINARY, "-c", config_path_, "--admin-address-path",
+    std::vector<std::string> argv{wslbBinary(), "-c", config_path_, "--admin-address-path",
                                   dir_ + "/admin.txt"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     process_ = std::make_unique<ChildProcess>(argv, dir_ + "/wslb");

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "test_paths.h"
 #include "test_support.h"
 
 namespace wslb::test {
@@ -23,10 +24,10 @@ std::string readAdminAddressPort(const std::string& path) {
 
 TEST(Cli, VersionAndHelp) {
   std::string dir = makeTempDir();
-  ChildProcess v({WSLB_BINARY, "--version"}, dir + "/v");
+  ChildProcess v({wslbBinary(), "--version"}, dir + "/v");
   EXPECT_EQ(v.wait(10s), 0);
   EXPECT_NE(v.stdoutText().find("wslb version: "), std::string::npos);
-  ChildProcess h({WSLB_BINARY, "--help"}, dir + "/h");
+  ChildProcess h({wslbBinary(), "--help"}, dir + "/h");
   EXPECT_EQ(h.wait(10s), 0);
   for (const char* flag :
        {"--config-path", "--config-yaml", "--mode", "--log-level", "--concurrency",
@@ -37,7 +38,7 @@ TEST(Cli, VersionAndHelp) {
 
 TEST(Cli, UnknownFlagIsAnError) {
   std::string dir = makeTempDir();
-  ChildProcess p({WSLB_BINARY, "--no-such-flag"}, dir + "/p");
+  ChildProcess p({wslbBinary(), "--no-such-flag"}, dir + "/p");
   EXPECT_NE(p.wait(10s), 0);
   EXPECT_NE(p.stderrText().find("no-such-flag"), std::string::npos) << p.stderrText();
 }
@@ -47,7 +48,7 @@ TEST(Cli, ValidateModeOkAndErrors) {
   ConfigSpec spec;
   spec.ports = {9};
   writeFile(dir + "/good.yaml", makeConfig(spec));
-  ChildProcess ok({WSLB_BINARY, "--mode", "validate", "-c", dir + "/good.yaml"}, dir + "/ok");
+  ChildProcess ok({wslbBinary(), "--mode", "validate", "-c", dir + "/good.yaml"}, dir + "/ok");
   EXPECT_EQ(ok.wait(10s), 0);
   EXPECT_NE(ok.stdoutText().find("OK"), std::string::npos);
 
@@ -56,7 +57,7 @@ TEST(Cli, ValidateModeOkAndErrors) {
   bad += "    per_host_thresholds_typo: 1\n";
   bad.replace(bad.find("max_pending_requests: 0"), 23, "max_pending_requests: -4");
   writeFile(dir + "/bad.yaml", bad);
-  ChildProcess ko({WSLB_BINARY, "--mode", "validate", "-c", dir + "/bad.yaml"}, dir + "/ko");
+  ChildProcess ko({wslbBinary(), "--mode", "validate", "-c", dir + "/bad.yaml"}, dir + "/ko");
   EXPECT_EQ(ko.wait(10s), 1);
   const auto err = ko.stderrText();
   EXPECT_NE(err.find("unknown cluster"), std::string::npos) << err;
@@ -72,11 +73,11 @@ TEST(Cli, ConfigYamlMergesOverConfigPath) {
   ConfigSpec spec;
   spec.ports = {9};
   writeFile(dir + "/base.yaml", makeConfig(spec));
-  ChildProcess p({WSLB_BINARY, "--mode", "validate", "-c", dir + "/base.yaml", "--config-yaml",
+  ChildProcess p({wslbBinary(), "--mode", "validate", "-c", dir + "/base.yaml", "--config-yaml",
                   "node: {id: merged-node}"},
                  dir + "/p");
   EXPECT_EQ(p.wait(10s), 0) << p.stderrText();
-  ChildProcess bad({WSLB_BINARY, "--mode", "validate", "-c", dir + "/base.yaml", "--config-yaml",
+  ChildProcess bad({wslbBinary(), "--mode", "validate", "-c", dir + "/base.yaml", "--config-yaml",
                     "static_resources: {clusters: [{name: backend}]}"},
                    dir + "/bad");
   EXPECT_EQ(bad.wait(10s), 1);  // appended duplicate cluster name
@@ -88,7 +89,7 @@ TEST(Cli, ServesThenDrainsOnSigterm) {
   ConfigSpec spec;
   spec.ports = portsOf(backends);
   const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
-  ChildProcess p({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "2", "-l", "debug",
+  ChildProcess p({wslbBinary(), "-c", dir + "/wslb.yaml", "--concurrency", "2", "-l", "debug",
                   "--drain-time-s", "20", "--admin-address-path", dir + "/admin.txt"},
                  dir + "/wslb");
   const std::string admin_port = readAdminAddressPort(dir + "/admin.txt");
@@ -123,7 +124,7 @@ TEST(Cli, DrainTimeBoundsTheWait) {
   spec.ports = portsOf(backends);
   const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
   ChildProcess p(
-      {WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "--drain-time-s", "1"},
+      {wslbBinary(), "-c", dir + "/wslb.yaml", "--concurrency", "1", "--drain-time-s", "1"},
       dir + "/wslb");
   ASSERT_TRUE(waitFor([&] {
     try {
@@ -146,7 +147,7 @@ TEST(Cli, SigtermSends1001ToWhatIsStillOpenAfterTheDrainTime) {
   ConfigSpec spec;
   spec.ports = portsOf(backends);
   const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
-  ChildProcess p({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "2", "--drain-time-s",
+  ChildProcess p({wslbBinary(), "-c", dir + "/wslb.yaml", "--concurrency", "2", "--drain-time-s",
                   "1", "--drain-window-s", "1"},
                  dir + "/wslb");
   ASSERT_TRUE(waitFor([&] {
@@ -174,7 +175,7 @@ TEST(Cli, LogPathAndLogFormat) {
   ConfigSpec spec;
   spec.ports = {9};
   writeFile(dir + "/wslb.yaml", makeConfig(spec));
-  ChildProcess p({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "--log-path",
+  ChildProcess p({wslbBinary(), "-c", dir + "/wslb.yaml", "--concurrency", "1", "--log-path",
                   dir + "/wslb.log", "--log-format", "%l|%v", "--component-log-level",
                   "upstream:debug", "--disable-hot-restart", "--drain-strategy", "immediate"},
                  dir + "/p");
@@ -193,7 +194,7 @@ TEST(Cli, LogPathAndLogFormat) {
 TEST(Cli, InvalidConfigFailsToStartWithItsPath) {
   std::string dir = makeTempDir();
   writeFile(dir + "/bad.yaml", "static_resources: {clusters: [{name: c, connect_timeout: 5}]}\n");
-  ChildProcess p({WSLB_BINARY, "-c", dir + "/bad.yaml"}, dir + "/p");
+  ChildProcess p({wslbBinary(), "-c", dir + "/bad.yaml"}, dir + "/p");
   EXPECT_EQ(p.wait(10s), 1);
   EXPECT_NE(p.stderrText().find("static_resources.clusters[0].connect_timeout"), std::string::npos)
       << p.stderrText();

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_paths.h"
 #include "test_support.h"
 
 namespace wslb::test {
@@ -73,7 +74,7 @@ TEST(IdleRelayMemory, ProxiedWebSocketStaysWithinItsBudget) {
   spec.idle_timeout = "3600s";  // as in the benchmark: every relay arms its idle timer
   spec.cluster_max = 100000;    // above the default circuit breaker (1,024 connections)
   const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
-  ChildProcess wslb({WSLB_BINARY, "-c", dir + "/wslb.yaml", "--concurrency", "1", "-l", "warning",
+  ChildProcess wslb({wslbBinary(), "-c", dir + "/wslb.yaml", "--concurrency", "1", "-l", "warning",
                      "--drain-time-s", "1", "--admin-address-path", dir + "/admin.txt"},
                     dir + "/wslb");
   const uint16_t admin = readAdminPort(dir + "/admin.txt");

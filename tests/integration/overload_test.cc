@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_paths.h"
 #include "test_support.h"
 
 namespace wslb::test {
@@ -199,9 +200,10 @@ TEST(Overload, OutOfFileDescriptorsBacksOffAndRecovers) {
   ConfigSpec spec;
   spec.ports = portsOf(backends);
   const uint16_t port = writeConfigOnFreePort(dir + "/wslb.yaml", spec);
-  ChildProcess p({"/usr/bin/prlimit", "--nofile=64:64", "--", WSLB_BINARY, "-c", dir + "/wslb.yaml",
-                  "--concurrency", "1", "--admin-address-path", dir + "/admin.txt"},
-                 dir + "/wslb");
+  ChildProcess p(
+      {"/usr/bin/prlimit", "--nofile=64:64", "--", wslbBinary(), "-c", dir + "/wslb.yaml",
+       "--concurrency", "1", "--admin-address-path", dir + "/admin.txt"},
+      dir + "/wslb");
   const uint16_t admin_port = readAdminPort(dir + "/admin.txt");
   ASSERT_NE(admin_port, 0) << p.stderrText();
   ASSERT_TRUE(waitFor([&] {

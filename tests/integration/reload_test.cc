@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "test_paths.h"
 #include "test_support.h"
 #include "wslb/config/loader.h"
 
@@ -315,7 +316,7 @@ TEST(Reload, SighupOnTheBinary) {
   const std::vector<ClusterSpec> clusters{{"a", {pods[0]->port()}}, {"b", {pods[1]->port()}}};
   const uint16_t port = unusedPort();
   writeFile(path, yamlOf({{"ws", port, {{"/", "a"}}}}, clusters));
-  ChildProcess p({WSLB_BINARY, "-c", path, "--concurrency", "2", "--drain-time-s", "5",
+  ChildProcess p({wslbBinary(), "-c", path, "--concurrency", "2", "--drain-time-s", "5",
                   "--admin-address-path", dir + "/admin.txt"},
                  dir + "/wslb");
   const uint16_t admin = readAdminPort(dir + "/admin.txt");

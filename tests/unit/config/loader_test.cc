@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config_test_util.h"
+#include "test_paths.h"
 #include "wslb/config/loader.h"
 
 namespace wslb::config {
@@ -178,7 +179,7 @@ TEST_F(LoadBootstrapTest, SelfReferencingAliasesTerminate) {
 
 // Every shipped configuration must load cleanly.
 TEST(ShippedConfigTest, EveryConfYamlLoadsWithoutErrors) {
-  const fs::path conf = fs::path(WSLB_SOURCE_DIR) / "conf";
+  const fs::path conf = fs::path(wslb::test::sourceDir()) / "conf";
   int count = 0;
   for (const fs::directory_entry& entry : fs::directory_iterator(conf)) {
     const std::string ext = entry.path().extension().string();
@@ -192,7 +193,7 @@ TEST(ShippedConfigTest, EveryConfYamlLoadsWithoutErrors) {
 }
 
 TEST(ShippedConfigTest, DemoIsWhatItsCommentsSay) {
-  LoadResult r = loadBootstrap(std::string(WSLB_SOURCE_DIR) + "/conf/demo.yaml", "");
+  LoadResult r = loadBootstrap(std::string(wslb::test::sourceDir()) + "/conf/demo.yaml", "");
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
   EXPECT_THAT(warningsOf(r), IsEmpty());
   const Bootstrap& b = *r.bootstrap;
