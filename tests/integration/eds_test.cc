@@ -291,7 +291,14 @@ TEST(EdsTest, RemovedEndpointIsClosedWith1001AtFrameBoundariesBothWays) {
   std::string payload(kPayload, 'x');
   const char key[4] = {0x11, 0x22, 0x33, 0x44};
   for (size_t i = 0; i < kPayload; ++i) payload[i] = static_cast<char>(payload[i] ^ key[i % 4]);
+  const uint64_t sent_before = wslb.stat("cluster.pods.upstream_cx_tx_bytes_total");
   asio::write(client, asio::buffer(frame + payload.substr(0, kPayload / 2)));
+  // The relay must have read that half: bytes still in its socket when the drain starts are not
+  // part of a frame in flight, and would be dropped after the Close.
+  ASSERT_TRUE(waitFor([&] {
+    return wslb.stat("cluster.pods.upstream_cx_tx_bytes_total") >=
+           sent_before + frame.size() + kPayload / 2;
+  }));
 
   // The pod leaves the set: the drain starts at once (timeout 0s).
   replaceFile(path, edsFile("2", {}));
