@@ -30,13 +30,7 @@ if [ "$DIRECT" = 1 ]; then
   TARGET_PORT=$BACKEND_PORT
   echo "DIRECT=1: clients connect to the backend without wslb"
 else
-  free_ports 2
-  ADMIN_PORT=${FREE_PORTS[0]}
-  LISTENER_PORT=${FREE_PORTS[1]}
-  write_wslb_config "$PEER_WORK/wslb.yaml" "$ADMIN_PORT" "$LISTENER_PORT" "$BACKEND_PORT"
-  start_bg wslb "$WSLB" -c "$PEER_WORK/wslb.yaml" --concurrency 2 -l info
-  WSLB_PID=$LAST_PID
-  wait_ready wslb "http://127.0.0.1:$ADMIN_PORT/ready" "$WSLB_PID" 20
+  start_wslb "$WSLB" --concurrency 2 -l info -- "$BACKEND_PORT"
   TARGET_PORT=$LISTENER_PORT
   echo "wslb listening on 127.0.0.1:$LISTENER_PORT (admin $ADMIN_PORT)"
 fi

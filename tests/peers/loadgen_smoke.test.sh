@@ -30,13 +30,7 @@ for i in 1 2; do
 done
 echo "backends (wslb-echo) on 127.0.0.1:${BACKEND_PORTS[0]} and 127.0.0.1:${BACKEND_PORTS[1]}"
 
-free_ports 2
-ADMIN_PORT=${FREE_PORTS[0]}
-LISTENER_PORT=${FREE_PORTS[1]}
-write_wslb_config "$PEER_WORK/wslb.yaml" "$ADMIN_PORT" "$LISTENER_PORT" "${BACKEND_PORTS[@]}"
-start_bg wslb "$WSLB" -c "$PEER_WORK/wslb.yaml" --concurrency 1 -l warning
-WSLB_PID=$LAST_PID
-wait_ready wslb "http://127.0.0.1:$ADMIN_PORT/ready" "$WSLB_PID" 20
+start_wslb "$WSLB" --concurrency 1 -l warning -- "${BACKEND_PORTS[@]}"
 echo "wslb listening on 127.0.0.1:$LISTENER_PORT (admin $ADMIN_PORT)"
 
 # run_loadgen NAME EXPECT_OPEN LOADGEN-ARGS...: runs the load generator with --json and checks

@@ -69,19 +69,6 @@ wait_listening() {
   die "$name did not print 'listening on' within ${seconds}s"
 }
 
-# wait_ready NAME URL PID SECONDS: waits until URL answers 2xx while process PID runs.
-wait_ready() {
-  local name=$1 url=$2 pid=$3 seconds=$4 i
-  for ((i = 0; i < seconds * 10; i++)); do
-    if curl -fs -o /dev/null --max-time 1 "$url"; then
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited before $url was ready"
-    sleep 0.1
-  done
-  die "$name: $url not ready within ${seconds}s"
-}
-
 # free_port: prints a port that was free a moment ago (bind 0, read it, close).
 free_port() {
   node -e '
@@ -136,6 +123,51 @@ step() {
     [ "$rc" -eq 124 ] && echo "timed out after ${seconds}s"
     echo "FAIL: $name (exit $rc)"
   fi
+}
+
+# start_wslb WSLB [ARGS...] -- BACKEND_PORT...: writes $PEER_WORK/wslb.yaml (write_wslb_config)
+# on two ports that were free a moment ago, starts WSLB -c that file ARGS..., and waits (20 s at
+# most) until it is ready. Tests run in parallel, so another process may take such a port before
+# wslb binds it: wslb then exits with "Address already in use" and is started again on new ports,
+# 5 times at most. Sets WSLB_PID, ADMIN_PORT and LISTENER_PORT.
+start_wslb() {
+  local wslb=$1 attempt i kept pid
+  local -a args=()
+  shift
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+    args+=("$1")
+    shift
+  done
+  [ "$#" -gt 0 ] && shift
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    free_ports 2
+    ADMIN_PORT=${FREE_PORTS[0]}
+    LISTENER_PORT=${FREE_PORTS[1]}
+    write_wslb_config "$PEER_WORK/wslb.yaml" "$ADMIN_PORT" "$LISTENER_PORT" "$@"
+    start_bg wslb "$wslb" -c "$PEER_WORK/wslb.yaml" "${args[@]}"
+    WSLB_PID=$LAST_PID
+    for ((i = 0; i < 200; i++)); do
+      # Ready, and ours: a process that took the admin port could answer too.
+      if curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:$ADMIN_PORT/ready" &&
+        kill -0 "$WSLB_PID" 2>/dev/null && ! grep -q "cannot bind" "$PEER_WORK/wslb.log"; then
+        return 0
+      fi
+      kill -0 "$WSLB_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$WSLB_PID" 2>/dev/null && die "wslb: not ready within 20 s"
+    wait "$WSLB_PID" 2>/dev/null
+    grep -q "Address already in use" "$PEER_WORK/wslb.log" ||
+      die "wslb (pid $WSLB_PID) exited before it was ready"
+    # It is gone: forget its PID, which the system may give to another process.
+    kept=()
+    for pid in "${PEER_PIDS[@]}"; do
+      [ "$pid" = "$WSLB_PID" ] || kept+=("$pid")
+    done
+    PEER_PIDS=("${kept[@]}")
+    echo "wslb: a chosen port was taken before wslb bound it; again on new ports" >&2
+  done
+  die "wslb: a chosen port was taken 5 times in a row"
 }
 
 # finish: prints the summary (and the logs if anything failed); the script's exit status.
