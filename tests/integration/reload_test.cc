@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "hcm_yaml.h"
 #include "test_paths.h"
 #include "test_support.h"
 #include "wslb/config/loader.h"
@@ -41,26 +42,10 @@ std::string yamlOf(const std::vector<ListenerSpec>& listeners,
   for (const auto& l : listeners) {
     y << "  - name: " << l.name << "\n"
       << "    address: {socket_address: {address: 127.0.0.1, port_value: " << l.port << "}}\n"
-      << "    filter_chains:\n    - filters:\n"
-      << "      - name: envoy.filters.network.http_connection_manager\n"
-      << "        typed_config:\n"
-      << "          \"@type\": type.googleapis.com/"
-         "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n"
-      << "          stat_prefix: " << (l.stat_prefix.empty() ? l.name : l.stat_prefix) << "\n"
-      << "          upgrade_configs: [{upgrade_type: websocket}]\n"
-      << "          route_config:\n"
-      << "            virtual_hosts:\n"
-      << "            - name: all\n"
-      << "              domains: [\"*\"]\n"
-      << "              routes:\n";
-    for (const auto& r : l.routes) {
-      y << "              - match: {prefix: \"" << r.prefix << "\"}\n"
-        << "                route: {cluster: " << r.cluster << ", timeout: 0s}\n";
-    }
-    y << "          http_filters:\n"
-      << "          - name: envoy.filters.http.router\n"
-      << "            typed_config: {\"@type\": "
-         "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n";
+      << "    filter_chains:\n    - filters:\n";
+    std::string routes;
+    for (const auto& r : l.routes) routes += routeYaml(r.prefix, r.cluster);
+    y << hcmFilterYaml(l.stat_prefix.empty() ? l.name : l.stat_prefix, routes);
   }
   y << "  clusters:\n";
   for (const auto& c : clusters) {

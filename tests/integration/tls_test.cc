@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../unit/tls/tls_test_util.h"
+#include "hcm_yaml.h"
 #include "test_support.h"
 
 namespace wslb::test {
@@ -41,9 +42,6 @@ using tls::testing::CertFiles;
 using tls::testing::TempDir;
 using tls::testing::TestCa;
 
-constexpr const char* kHcmType =
-    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
-    "HttpConnectionManager";
 constexpr const char* kDownstreamTlsType =
     "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
 constexpr const char* kUpstreamTlsType =
@@ -78,23 +76,7 @@ std::string listenerYaml(const std::vector<Chain>& chains) {
     << "    address: {socket_address: {address: 127.0.0.1, port_value: 0}}\n"
     << "    filter_chains:\n";
   for (const Chain& chain : chains) {
-    y << "    - filters:\n"
-      << "      - name: envoy.filters.network.http_connection_manager\n"
-      << "        typed_config:\n"
-      << "          \"@type\": " << kHcmType << "\n"
-      << "          stat_prefix: " << chain.stat_prefix << "\n"
-      << "          upgrade_configs: [{upgrade_type: websocket}]\n"
-      << "          route_config:\n"
-      << "            virtual_hosts:\n"
-      << "            - name: all\n"
-      << "              domains: [\"*\"]\n"
-      << "              routes:\n"
-      << "              - match: {prefix: \"/\"}\n"
-      << "                route: {cluster: " << chain.cluster << ", timeout: 0s}\n"
-      << "          http_filters:\n"
-      << "          - name: envoy.filters.http.router\n"
-      << "            typed_config: {\"@type\": "
-         "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n";
+    y << "    - filters:\n" << hcmFilterYaml(chain.stat_prefix, routeYaml("/", chain.cluster));
     if (!chain.server_names.empty()) {
       y << "      filter_chain_match:\n        server_names: [";
       for (size_t i = 0; i < chain.server_names.size(); ++i) {

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "hcm_yaml.h"
 #include "wslb/config/loader.h"
 
 extern char** environ;
@@ -63,6 +64,14 @@ bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
 }
 
 std::string makeConfig(const ConfigSpec& spec) {
+  std::string routes = spec.extra_route_yaml +
+                       "              - match: {prefix: \"/\"}\n"
+                       "                route:\n"
+                       "                  cluster: backend\n"
+                       "                  timeout: 0s\n";
+  if (!spec.idle_timeout.empty()) {
+    routes += "                  idle_timeout: " + spec.idle_timeout + "\n";
+  }
   std::ostringstream y;
   y << "admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}\n"
     << "static_resources:\n"
@@ -71,29 +80,7 @@ std::string makeConfig(const ConfigSpec& spec) {
     << "    address: {socket_address: {address: 127.0.0.1, port_value: 0}}\n"
     << "    filter_chains:\n"
     << "    - filters:\n"
-    << "      - name: envoy.filters.network.http_connection_manager\n"
-    << "        typed_config:\n"
-    << "          \"@type\": type.googleapis.com/"
-       "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n"
-    << "          stat_prefix: ingress_ws\n"
-    << "          upgrade_configs: [{upgrade_type: websocket}]\n"
-    << "          route_config:\n"
-    << "            virtual_hosts:\n"
-    << "            - name: all\n"
-    << "              domains: [\"*\"]\n"
-    << "              routes:\n"
-    << spec.extra_route_yaml << "              - match: {prefix: \"/\"}\n"
-    << "                route:\n"
-    << "                  cluster: backend\n"
-    << "                  timeout: 0s\n";
-  if (!spec.idle_timeout.empty()) {
-    y << "                  idle_timeout: " << spec.idle_timeout << "\n";
-  }
-  y << "          http_filters:\n"
-    << "          - name: envoy.filters.http.router\n"
-    << "            typed_config: {\"@type\": "
-       "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n"
-    << "  clusters:\n"
+    << hcmFilterYaml("ingress_ws", routes) << "  clusters:\n"
     << "  - name: backend\n"
     << "    connect_timeout: " << spec.connect_timeout << "\n";
   if (!spec.lb_policy.empty()) y << "    lb_policy: " << spec.lb_policy << "\n";
