@@ -21,6 +21,14 @@ if(WSLB_SANITIZE)
   list(APPEND wslb_san_compile -fsanitize=${WSLB_SANITIZE} -fno-omit-frame-pointer
        -fno-sanitize-recover=all)
   list(APPEND wslb_san_link -fsanitize=${WSLB_SANITIZE})
+  if(WSLB_SANITIZE MATCHES "undefined" AND NOT WSLB_FUZZ)
+    # UBSan's vptr check reads an object's vtable only after probing that memory with pipe(2);
+    # in a process out of descriptors the probe fails and the check reports a valid object as
+    # "invalid vptr" and stops it. wslb is run out of descriptors on purpose
+    # (Overload.OutOfFileDescriptorsBacksOffAndRecovers), so that one check is left out; ASan
+    # still catches use of destroyed objects. The fuzz build, which never runs out, keeps it.
+    list(APPEND wslb_san_compile -fno-sanitize=vptr)
+  endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     if(WSLB_SANITIZE MATCHES "address")
       # GCC 12's flow analysis under ASan instrumentation reports maybe-uninitialized in Boost
