@@ -80,9 +80,6 @@ Relay::~Relay() {
 void Relay::start(std::string to_upstream, std::string to_client) {
   tracker_handle_ = tracker_.add(weak_from_this());
   tracker_registered_ = true;
-  error_code ec;
-  client_.non_blocking(true, ec);
-  upstream_.non_blocking(true, ec);
   armIdleTimer();
   writeInitial(kToUpstream, std::move(to_upstream), shared_from_this());
   writeInitial(kToClient, std::move(to_client), shared_from_this());

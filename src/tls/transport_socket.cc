@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <sys/socket.h>
+
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
 #include <utility>
@@ -89,8 +91,58 @@ size_t TransportSocket::readRecord(void* data, size_t size, error_code& ec) {
   return 0;
 }
 
+namespace {
+
+// Plain TCP for the relay: one non-blocking system call each, whatever the descriptor's mode
+// (MSG_DONTWAIT), so the relay never needs FIONBIO on its sockets and Asio's blocking emulation
+// (a poll() after EAGAIN) never runs.
+size_t plainResult(ssize_t n, error_code& ec) {
+  if (n >= 0) {
+    ec.clear();
+    return static_cast<size_t>(n);
+  }
+  ec = error_code(errno, asio::error::get_system_category());
+  return 0;
+}
+
+}  // namespace
+
+size_t TransportSocket::plainRead(const asio::mutable_buffer& buffer, error_code& ec) {
+  if (!socket_.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return 0;
+  }
+  if (buffer.size() == 0) {
+    ec.clear();
+    return 0;
+  }
+  ssize_t n;
+  do {
+    n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  const size_t got = plainResult(n, ec);
+  if (n == 0) ec = asio::error::eof;
+  return got;
+}
+
+size_t TransportSocket::plainWrite(const asio::const_buffer& buffer, error_code& ec) {
+  if (!socket_.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return 0;
+  }
+  if (buffer.size() == 0) {
+    ec.clear();
+    return 0;
+  }
+  ssize_t n;
+  do {
+    n = ::send(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return plainResult(n, ec);
+}
+
 size_t TransportSocket::read_some(const asio::mutable_buffer& buffer, error_code& ec) {
-  if (!tls_) return socket_.read_some(buffer, ec);
+  if (!tls_) return plainRead(buffer, ec);
   if (!socket_.is_open()) {
     ec = asio::error::bad_descriptor;
     return 0;
@@ -146,7 +198,7 @@ size_t TransportSocket::writeRecords(const void* data, size_t size, error_code& 
 }
 
 size_t TransportSocket::write_some(const asio::const_buffer& buffer, error_code& ec) {
-  if (!tls_) return socket_.write_some(buffer, ec);
+  if (!tls_) return plainWrite(buffer, ec);
   if (!socket_.is_open()) {
     ec = asio::error::bad_descriptor;
     return 0;
@@ -192,10 +244,6 @@ void TransportSocket::shutdown(tcp::socket::shutdown_type what, error_code& ec) 
     ERR_clear_error();
   }
   socket_.shutdown(what, ec);
-}
-
-void TransportSocket::non_blocking(bool mode, error_code& ec) {
-  socket_.non_blocking(tls_ ? true : mode, ec);
 }
 
 std::string_view TransportSocket::alpnProtocol() const {

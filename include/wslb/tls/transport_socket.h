@@ -69,11 +69,12 @@ class TransportSocket {
   // --- The readiness interface (the relay) ---------------------------------------------------
 
   /// Reads what is available, up to the buffer's size (with TLS: whole records until the buffer
-  /// is full or the socket has no more). would_block (or try_again): nothing now; wait for
-  /// readWait(). eof: the peer closed (close_notify or FIN). An error that follows data is
-  /// returned by the next call.
+  /// is full or the socket has no more); never blocks, whatever the descriptor's mode.
+  /// would_block (or try_again): nothing now; wait for readWait(). eof: the peer closed
+  /// (close_notify or FIN). An error that follows data is returned by the next call.
   size_t read_some(const boost::asio::mutable_buffer& buffer, error_code& ec);
-  /// Writes as much as the socket takes now. would_block: nothing written; wait for writeWait().
+  /// Writes as much as the socket takes now; never blocks. would_block: nothing written; wait
+  /// for writeWait().
   /// With TLS, after a short count or would_block the next write_some / async_write_some must
   /// start with the bytes not written (at any address), at least as many (OpenSSL's retry
   /// rule); the relay's spill buffer does exactly that.
@@ -122,8 +123,6 @@ class TransportSocket {
   /// Closes the socket. The SSL object stays until destruction but is never used again.
   void close(error_code& ec) { socket_.close(ec); }
   bool is_open() const { return socket_.is_open(); }
-  /// Plain TCP: as tcp::socket. TLS: the descriptor stays non-blocking whatever is asked.
-  void non_blocking(bool mode, error_code& ec);
   tcp::endpoint remote_endpoint(error_code& ec) const { return socket_.remote_endpoint(ec); }
   tcp::endpoint local_endpoint(error_code& ec) const { return socket_.local_endpoint(ec); }
   template <typename Option>
@@ -150,6 +149,9 @@ class TransportSocket {
   /// One SSL_read_ex / SSL_write_ex / SSL_do_handshake, with its result mapped to an
   /// error_code (would_block for WANT_READ / WANT_WRITE, recorded in the *_wants_* flags).
   size_t readRecord(void* data, size_t size, error_code& ec);
+  /// Plain TCP: one recv / send with MSG_DONTWAIT.
+  size_t plainRead(const boost::asio::mutable_buffer& buffer, error_code& ec);
+  size_t plainWrite(const boost::asio::const_buffer& buffer, error_code& ec);
   size_t writeRecords(const void* data, size_t size, error_code& ec);
   void handshakeStep(error_code& ec);
   error_code mapSslError(int ssl_error) const;

@@ -22,11 +22,6 @@ using namespace testing;
 constexpr int kWarmUp = 20;
 constexpr int kConnections = 300;
 
-void setNonBlocking(TransportSocket& stream) {
-  error_code ec;
-  stream.non_blocking(true, ec);
-}
-
 size_t heapInUse() {
   const struct mallinfo2 info = mallinfo2();
   return info.uordblks + info.hblkhd;
@@ -86,7 +81,6 @@ size_t measure(std::shared_ptr<const ServerContextSet> set, const std::string& c
                                    : std::make_unique<TransportSocket>(
                                          TransportSocket::server(acceptor.accept(), set, ec));
     if (ec) break;
-    setNonBlocking(*stream);
     if (max_version != 0 && !release_buffers)
       SSL_clear_mode(stream->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     TransportSocket* s = stream.get();

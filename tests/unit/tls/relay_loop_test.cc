@@ -131,8 +131,6 @@ TEST(RelayLoop, TenMegabytesThroughTwoTlsConnections) {
   }
   upstream.socket().set_option(asio::socket_base::send_buffer_size(16 * 1024), ec);
   sink.socket().set_option(asio::socket_base::receive_buffer_size(256 * 1024), ec);
-  downstream.non_blocking(true, ec);
-  upstream.non_blocking(true, ec);
 
   Pump pump(downstream, upstream);
   pump.start();

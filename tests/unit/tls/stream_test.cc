@@ -101,8 +101,6 @@ void upgradeThenRelay(asio::io_context& io, TransportSocket& server, TransportSo
 
   // The relay's way: readiness, then non-blocking calls on the same SSL (no new handshake).
   error_code ec;
-  server.non_blocking(true, ec);
-  client.non_blocking(true, ec);
   const std::string message = "\x81\x05hello";
   EXPECT_EQ(client.write_some(asio::buffer(message), ec), message.size());
   EXPECT_FALSE(ec);
@@ -149,7 +147,6 @@ TEST_F(StreamTest, PlainTcpTakesTheSamePath) {
   server_->async_handshake([&](error_code ec) { handshaken = !ec; });
   ASSERT_TRUE(runUntil(io_, [&] { return handshaken; }));
   error_code ec;
-  server_->non_blocking(true, ec);
   client_->write_some(asio::buffer(message), ec);
   char scratch[64];
   bool readable = false;
@@ -157,6 +154,53 @@ TEST_F(StreamTest, PlainTcpTakesTheSamePath) {
   ASSERT_TRUE(runUntil(io_, [&] { return readable; }));
   EXPECT_EQ(server_->read_some(asio::buffer(scratch), ec), message.size());
   EXPECT_FALSE(server_->isTls());
+}
+
+// Plain TCP read_some / write_some never block, though the descriptors here were never made
+// non-blocking (the relay no longer spends an ioctl on each): would_block instead. Were either
+// call blocking, the test would hang until ctest's timeout.
+TEST_F(StreamTest, PlainReadAndWriteNeverBlockWhateverTheDescriptorMode) {
+  makePair(false);
+  error_code ec;
+  char scratch[64 * 1024] = {};
+  EXPECT_EQ(server_->read_some(asio::buffer(scratch), ec), 0u);
+  EXPECT_EQ(ec, asio::error::would_block);
+
+  // Fill the client's send buffer and the server's receive buffer: the last write is refused.
+  size_t sent = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    sent += client_->write_some(asio::buffer(scratch), ec);
+    if (ec) break;
+  }
+  EXPECT_EQ(ec, asio::error::would_block);
+  EXPECT_GT(sent, 0u);
+
+  // All of it arrives, then the end of the stream.
+  client_->shutdown(tcp::socket::shutdown_send, ec);
+  size_t received = 0;
+  for (int i = 0; i < 10'000 && received < sent; ++i) {
+    const size_t n = server_->read_some(asio::buffer(scratch), ec);
+    received += n;
+    if (ec == asio::error::would_block) {
+      bool ready = false;
+      server_->async_wait(server_->readWait(), [&](error_code) { ready = true; });
+      ASSERT_TRUE(runUntil(io_, [&] { return ready; }));
+    } else {
+      ASSERT_FALSE(ec) << ec.message();
+    }
+  }
+  EXPECT_EQ(received, sent);
+  bool eof = false;
+  for (int i = 0; i < 100 && !eof; ++i) {
+    server_->read_some(asio::buffer(scratch), ec);
+    eof = ec == asio::error::eof;
+    if (ec == asio::error::would_block) {
+      bool ready = false;
+      server_->async_wait(server_->readWait(), [&](error_code) { ready = true; });
+      ASSERT_TRUE(runUntil(io_, [&] { return ready; }));
+    }
+  }
+  EXPECT_TRUE(eof);
 }
 
 TEST_F(StreamTest, HandshakeTimeoutHook) {
