@@ -353,9 +353,14 @@ void Relay::onEof(int d) {
   Direction& dir = dirs_[d];
   dir.read_closed = true;
   if (closer_ == Closer::kNone) closer_ = sourceOf(d);
-  error_code ec;
-  dir.dst.shutdown(asio::socket_base::shutdown_send, ec);
-  if (dirs_[0].read_closed && dirs_[1].read_closed) {
+  const bool both_closed = dirs_[0].read_closed && dirs_[1].read_closed;
+  // With both ends closed, close() sends our FIN after what is still queued: a TCP shutdown
+  // first would be one more system call for nothing. TLS sends its close_notify first.
+  if (!both_closed || dir.dst.isTls()) {
+    error_code ec;
+    dir.dst.shutdown(asio::socket_base::shutdown_send, ec);
+  }
+  if (both_closed) {
     finish();
   } else if (going_away_) {
     maybeSendClose(d, shared_from_this());
