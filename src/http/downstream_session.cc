@@ -112,7 +112,8 @@ uint64_t nextConnectionId() {
 class DownstreamSession final : public relay::Closable,
                                 public std::enable_shared_from_this<DownstreamSession> {
  public:
-  DownstreamSession(tcp::socket socket, std::shared_ptr<const ListenerContext> listener,
+  DownstreamSession(tcp::socket socket, const tcp::endpoint& peer,
+                    std::shared_ptr<const ListenerContext> listener,
                     relay::ConnectionTracker& tracker)
       : client_(makeClientSocket(std::move(socket), *listener, tls_setup_error_)),
         listener_(std::move(listener)),
@@ -666,8 +667,13 @@ awaitable<UpstreamConnection> DownstreamSession::connectUpstream(const RouteEntr
     upstream_socket_.emplace(tcp::socket(client_.get_executor()));
     armDeadline(cluster.config().connect_timeout, Phase::kConnect);
     const auto connect_started = std::chrono::steady_clock::now();
-    auto [cec] = co_await upstream_socket_->socket().async_connect(
-        tcp::endpoint(address, host.port()), kAsTuple);
+    const tcp::endpoint endpoint(address, host.port());
+    error_code cec = upstream::connectStep(upstream_socket_->socket(), endpoint);
+    while (cec == asio::error::in_progress) {
+      auto [wec] =
+          co_await upstream_socket_->socket().async_wait(tcp::socket::wait_write, kAsTuple);
+      cec = wec ? wec : upstream::connectStep(upstream_socket_->socket(), endpoint);
+    }
     // connect_timeout covers the TLS handshake too: Envoy's connection is "connected" after it.
     if (!cec && cluster.tls() != nullptr) cec = co_await handshakeUpstream(cluster);
     const bool timed_out = timed_out_;

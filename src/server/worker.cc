@@ -38,6 +38,8 @@ struct Worker::AcceptorState {
   tcp::acceptor acceptor;
   std::shared_ptr<const http::ListenerContext> listener;
   asio::steady_timer backoff;
+  /// The peer address of the connection being accepted (filled in by accept()).
+  tcp::endpoint peer;
   /// listener.<address>.downstream_global_cx_overflow; set when there is a connection limit.
   std::atomic<uint64_t>* global_overflow = nullptr;
 };
@@ -111,28 +113,29 @@ bool Worker::admit(AcceptorState& a) {
 }
 
 void Worker::accept(const std::shared_ptr<AcceptorState>& a) {
-  a->acceptor.async_accept([this, a](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !a->acceptor.is_open()) return;
-    if (ec) {
-      // Out of file descriptors (EMFILE/ENFILE) or similar: back off instead of spinning; the
-      // pending connection stays in the kernel backlog until descriptors free up.
-      spdlog::warn("[worker {}] accept on {} failed: {}; retrying in 100ms", index_,
-                   a->listener->name, ec.message());
-      a->backoff.expires_after(std::chrono::milliseconds(100));
-      a->backoff.async_wait([this, a](const boost::system::error_code& wec) {
-        if (!wec) accept(a);
+  a->acceptor.async_accept(
+      a->peer, [this, a](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !a->acceptor.is_open()) return;
+        if (ec) {
+          // Out of file descriptors (EMFILE/ENFILE) or similar: back off instead of spinning; the
+          // pending connection stays in the kernel backlog until descriptors free up.
+          spdlog::warn("[worker {}] accept on {} failed: {}; retrying in 100ms", index_,
+                       a->listener->name, ec.message());
+          a->backoff.expires_after(std::chrono::milliseconds(100));
+          a->backoff.async_wait([this, a](const boost::system::error_code& wec) {
+            if (!wec) accept(a);
+          });
+          return;
+        }
+        if (admit(*a)) {
+          http::startDownstreamSession(std::move(socket), a->peer, a->listener, tracker_);
+        } else {
+          // Over the global connection limit: accepted and closed at once, as Envoy does.
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        }
+        accept(a);
       });
-      return;
-    }
-    if (admit(*a)) {
-      http::startDownstreamSession(std::move(socket), a->listener, tracker_);
-    } else {
-      // Over the global connection limit: accepted and closed at once, as Envoy does.
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    }
-    accept(a);
-  });
 }
 
 void Worker::start() {

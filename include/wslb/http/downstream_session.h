@@ -11,9 +11,11 @@
 
 namespace wslb::http {
 
-/// Starts a session on an accepted socket. Runs on the socket's executor (its worker) for its
-/// whole life; `listener` and `tracker` must outlive it (they live as long as the worker).
+/// Starts a session on an accepted socket from `peer` (the address accept() returned). Runs on
+/// the socket's executor (its worker) for its whole life; `listener` and `tracker` must outlive
+/// it (they live as long as the worker).
 void startDownstreamSession(boost::asio::ip::tcp::socket socket,
+                            const boost::asio::ip::tcp::endpoint& peer,
                             std::shared_ptr<const ListenerContext> listener,
                             relay::ConnectionTracker& tracker);
 
