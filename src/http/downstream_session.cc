@@ -27,6 +27,7 @@
 #include "wslb/relay/relay.h"
 #include "wslb/tls/handshake_stats.h"
 #include "wslb/tls/transport_socket.h"
+#include "wslb/upstream/connect.h"
 #include "wslb/upstream/random.h"
 #include "wslb/websocket/handshake.h"
 
@@ -124,10 +125,9 @@ class DownstreamSession final : public relay::Closable,
         downstream_active_(tracker.takeAcceptedAdmission()) {
     // A TLS connection is counted once the handshake has chosen its filter chain.
     if (!listener_->tls) countConnection();
-    error_code ec;
-    client_.set_option(tcp::no_delay(true), ec);
-    const auto remote = client_.remote_endpoint(ec);
-    if (!ec) client_ip_ = remote.address().to_string();
+    // TCP_NODELAY comes from the listening socket (makeAcceptor), and the peer's address from
+    // accept(): no system call here.
+    client_ip_ = peer.address().to_string();
   }
 
   ~DownstreamSession() override {
@@ -889,9 +889,11 @@ void DownstreamSession::endLogRecord(unsigned status, size_t bytes_sent) {
 
 }  // namespace
 
-void startDownstreamSession(tcp::socket socket, std::shared_ptr<const ListenerContext> listener,
+void startDownstreamSession(tcp::socket socket, const tcp::endpoint& peer,
+                            std::shared_ptr<const ListenerContext> listener,
                             relay::ConnectionTracker& tracker) {
-  std::make_shared<DownstreamSession>(std::move(socket), std::move(listener), tracker)->start();
+  std::make_shared<DownstreamSession>(std::move(socket), peer, std::move(listener), tracker)
+      ->start();
 }
 
 }  // namespace wslb::http
