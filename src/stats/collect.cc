@@ -118,6 +118,8 @@ void appendClusterStats(const upstream::ClusterState& cluster, std::vector<Stat>
     w.add("update_empty", kC, load(s.update_empty));
     w.add("init_fetch_timeout", kC, load(s.init_fetch_timeout));
     w.add("version", kG, load(s.version));
+    w.add("update_time", kG, load(s.update_time));
+    w.addHistogram("update_duration", s.update_duration);
   }
   if (cluster.config().health_check) {
     const auto& hc = cluster.healthCheckStats();

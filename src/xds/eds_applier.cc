@@ -59,7 +59,8 @@ void EdsApplier::markInitialized(EdsTarget& target) {
   if (!target.initialized.exchange(true) && on_initialized_) on_initialized_();
 }
 
-std::string EdsApplier::applyDecoded(std::vector<Decoded>& decoded, const std::string& version) {
+std::string EdsApplier::applyDecoded(std::vector<Decoded>& decoded, const std::string& version,
+                                     std::chrono::steady_clock::time_point arrived) {
   std::set<std::string> names;
   for (const Decoded& d : decoded) {
     if (!names.insert(d.assignment.cluster_name).second) {
@@ -86,6 +87,16 @@ std::string EdsApplier::applyDecoded(std::vector<Decoded>& decoded, const std::s
       inc(stats.update_attempt);
       inc(stats.update_success);
       stats.version.store(version_hash, std::memory_order_relaxed);
+      // Envoy's update_time (ms since the epoch) and update_duration (ms spent on the update):
+      // from the update's arrival (decoding included) until the workers can see the host set.
+      stats.update_duration.record(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - arrived)
+              .count());
+      stats.update_time.store(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()),
+          std::memory_order_relaxed);
       target->has_assignment = true;
       markInitialized(*target);
       const upstream::HostSetConstSharedPtr after = cluster->hostSet();
@@ -100,7 +111,7 @@ std::string EdsApplier::applyDecoded(std::vector<Decoded>& decoded, const std::s
 
 std::string EdsApplier::applySotw(
     const google::protobuf::RepeatedPtrField<google::protobuf::Any>& resources,
-    const std::string& version) {
+    const std::string& version, std::chrono::steady_clock::time_point arrived) {
   std::vector<Decoded> decoded;
   decoded.reserve(resources.size());
   std::string error;
@@ -117,7 +128,7 @@ std::string EdsApplier::applySotw(
     }
     decoded.push_back(std::move(d));
   }
-  if (error.empty()) error = applyDecoded(decoded, version);
+  if (error.empty()) error = applyDecoded(decoded, version, arrived);
   std::set<std::string> present;
   for (const Decoded& d : decoded) present.insert(d.assignment.cluster_name);
   for (EdsTarget* target : targets_) {
@@ -144,7 +155,7 @@ std::string EdsApplier::applySotw(
 std::string EdsApplier::applyDelta(
     const google::protobuf::RepeatedPtrField<envoy::service::discovery::v3::Resource>& added,
     const google::protobuf::RepeatedPtrField<std::string>& removed,
-    const std::string& system_version) {
+    const std::string& system_version, std::chrono::steady_clock::time_point arrived) {
   std::vector<Decoded> decoded;
   std::string error;
   for (const auto& resource : added) {
@@ -162,7 +173,7 @@ std::string EdsApplier::applyDelta(
     d.resource_version = resource.version();
     decoded.push_back(std::move(d));
   }
-  if (error.empty()) error = applyDecoded(decoded, system_version);
+  if (error.empty()) error = applyDecoded(decoded, system_version, arrived);
   if (!error.empty()) {
     for (EdsTarget* target : targets_) {
       inc(target->cluster->stats().update_attempt);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -81,6 +82,7 @@ void FileSource::stop() {
 }
 
 void FileSource::reload() {
+  const auto arrived = std::chrono::steady_clock::now();  // reading and decoding count
   std::ifstream in(path_, std::ios::binary);
   std::ostringstream content;
   if (in) content << in.rdbuf();
@@ -101,7 +103,7 @@ void FileSource::reload() {
     spdlog::warn("[xds] {}: update rejected: type_url is {}", describe(), response.type_url());
     return;
   }
-  (void)applier_.applySotw(response.resources(), response.version_info());
+  (void)applier_.applySotw(response.resources(), response.version_info(), arrived);
 }
 
 void FileSource::run() {

@@ -51,9 +51,12 @@ struct ClusterStats {
   std::atomic<uint64_t> update_empty{0};        ///< updates without this cluster's assignment.
   std::atomic<uint64_t> init_fetch_timeout{0};  ///< initial_fetch_timeout expired.
   std::atomic<uint64_t> version{0};             ///< hash of the last applied version_info (gauge).
+  std::atomic<uint64_t> update_time{
+      0};                            ///< when an assignment was last applied, ms since the epoch.
+  stats::Histogram update_duration;  ///< ms from an update's arrival to its host set published.
 
-  /// Zeroes every counter above (admin POST /reset_counters); `version` is a gauge and the
-  /// histograms are not counters (Envoy resets neither). Any thread.
+  /// Zeroes every counter above (admin POST /reset_counters); `version` and `update_time` are
+  /// gauges and the histograms are not counters (Envoy resets neither). Any thread.
   void resetCounters() {
     for (auto* c : {&upstream_cx_total, &upstream_cx_connect_fail, &upstream_cx_connect_timeout,
                     &upstream_cx_overflow, &upstream_cx_none_healthy, &upstream_rq_pending_total,

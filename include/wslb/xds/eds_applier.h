@@ -55,16 +55,20 @@ class EdsApplier {
   /// Resources for names this source did not subscribe to are ignored; a subscribed name absent
   /// from the response keeps its endpoints (EDS is not a full state-of-the-world type) and counts
   /// update_empty if it had an assignment before.
+  /// `arrived`: when the update reached wslb (the start of update_duration).
   /// @return empty if applied, else the NACK message.
-  std::string applySotw(const google::protobuf::RepeatedPtrField<google::protobuf::Any>& resources,
-                        const std::string& version);
+  std::string applySotw(
+      const google::protobuf::RepeatedPtrField<google::protobuf::Any>& resources,
+      const std::string& version,
+      std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now());
 
   /// A delta update: `added` resources replace their clusters' endpoints; `removed` names keep
   /// their endpoints (update_empty), as Envoy does. @return empty if applied, else the NACK.
   std::string applyDelta(
       const google::protobuf::RepeatedPtrField<envoy::service::discovery::v3::Resource>& added,
       const google::protobuf::RepeatedPtrField<std::string>& removed,
-      const std::string& system_version);
+      const std::string& system_version,
+      std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now());
 
   /// Per-resource versions of the last applied delta resources (initial_resource_versions on a
   /// delta reconnect).
@@ -80,7 +84,8 @@ class EdsApplier {
 
  private:
   struct Decoded;
-  std::string applyDecoded(std::vector<Decoded>& decoded, const std::string& version);
+  std::string applyDecoded(std::vector<Decoded>& decoded, const std::string& version,
+                           std::chrono::steady_clock::time_point arrived);
   void markInitialized(EdsTarget& target);
   std::vector<EdsTarget*> targetsFor(const std::string& name) const;
 

@@ -65,10 +65,23 @@ struct Fixture {
   int initialized = 0;
 };
 
+uint64_t epochMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 TEST(EdsApplierTest, AppliesSubscribedAssignmentsAndIgnoresOthers) {
   Fixture f({"a", "b"});
   EXPECT_EQ(f.applier->resourceNames(), (std::vector<std::string>{"a", "b"}));
+  const uint64_t before = epochMs();
   EXPECT_EQ(f.applier->applySotw(resources({claAny("a", {1, 2}), claAny("zzz", {3})}), "v1"), "");
+  // Envoy's update_time and update_duration: set by an applied assignment only.
+  EXPECT_GE(f.cluster(0).stats().update_time, before);
+  EXPECT_LE(f.cluster(0).stats().update_time, epochMs());
+  EXPECT_EQ(f.cluster(0).stats().update_duration.snapshot()->count, 1u);
+  EXPECT_EQ(f.cluster(1).stats().update_time, 0u);
+  EXPECT_EQ(f.cluster(1).stats().update_duration.snapshot()->count, 0u);
   EXPECT_EQ(f.cluster(0).hostSet()->all_hosts.size(), 2u);
   EXPECT_EQ(f.cluster(0).hostSet()->all_hosts[0]->cap(), 2u);  // per-host default applies
   EXPECT_EQ(f.cluster(0).stats().update_success, 1u);
@@ -92,6 +105,18 @@ TEST(EdsApplierTest, OneBadResourceRejectsTheWholeResponse) {
   EXPECT_EQ(f.cluster(0).stats().update_rejected, 1u);
   EXPECT_EQ(f.cluster(1).stats().update_rejected, 1u);
   EXPECT_EQ(f.cluster(0).stats().version, versionHash("v1"));
+  EXPECT_EQ(f.cluster(0).stats().update_duration.snapshot()->count, 1u);  // v1's only
+}
+
+// update_duration starts when the update arrived, so what came before the applier (reading and
+// decoding a file) counts.
+TEST(EdsApplierTest, UpdateDurationRunsFromTheUpdatesArrival) {
+  Fixture f({"a"});
+  const auto arrived = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  ASSERT_EQ(f.applier->applySotw(resources({claAny("a", {1})}), "v1", arrived), "");
+  const auto snapshot = f.cluster(0).stats().update_duration.snapshot();
+  EXPECT_EQ(snapshot->count, 1u);
+  EXPECT_GE(snapshot->sum, 2000.0);
 }
 
 TEST(EdsApplierTest, TheSameClusterTwiceInOneResponseIsRejected) {
