@@ -275,3 +275,38 @@ scenarioTest('priority 1 takes upgrades only while priority 0 is full', async (s
   assert.equal((await wslb.host(CLUSTER, p1.port)).priority, 1);
   await expectCountsMatch(wslb, CLUSTER, [p0, p1]);
 });
+
+// gRPC's default limit on a received message is 4 MiB; Envoy's xDS client sets none, and a
+// control plane with tens of thousands of pods sends more than that in one assignment.
+scenarioTest('applies an assignment larger than gRPC\'s 4 MiB default message limit', async (sc) => {
+  const cp = await sc.controlPlane();
+  const [a] = await sc.backendsNamed('pod-a');
+  cp.setAssignment(CLUSTER, cla(CLUSTER, endpointsOf(a)));
+  const wslb = await startGrpcEdsWslb(sc, cp.grpcPort);
+  await waitForEndpoints(wslb, CLUSTER, [a.port]);
+
+  const many = endpointsOf(a);
+  for (let i = 0; i < 100000; i++) {
+    many.push({
+      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      port: 8080,
+      hostname: `chat-server-deployment-7d9c8f6b5-${String(i).padStart(6, '0')}`,
+      health: 'DRAINING',
+    });
+  }
+  const version = cp.setAssignment(CLUSTER, cla(CLUSTER, many));
+  assert.ok(cp.assignments.get(CLUSTER).bytes.length > 4 * 1024 * 1024,
+    `the assignment is ${cp.assignments.get(CLUSTER).bytes.length} bytes`);
+  const { reply } = await responseAndReply(cp, version, 60000);
+  assert.equal(reply.ack, true, `version ${version} was not ACKed`);
+  await eventually(async () => {
+    const stats = await wslb.stats();
+    assert.equal(stat(stats, 'update_success'), 2);
+    assert.equal(stat(stats, 'membership_total'), 100001);
+    assert.equal(stats['control_plane.connected_state'], 1);
+  });
+  // The draining endpoints take no new connection; the one healthy pod does.
+  const [client] = await sc.connectMany(wslb, 1);
+  assert.deepEqual(countByBackend([client]), { 'pod-a': 1 });
+  await client.echo('after a 100,001-endpoint update');
+});
