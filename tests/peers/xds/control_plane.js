@@ -18,6 +18,7 @@
 //   node control_plane.js --grpc-port 18000 --rest-port 18001 \
 //     --endpoints eds_cluster=127.0.0.1:9001,127.0.0.1:9002
 //   then JSON lines on stdin: {"set":"NAME","endpoints":[{"port":9003}]} or {"remove":"NAME"}.
+//   --report-responses: one JSON line on stdout per response sent, {"response","version","at"}.
 //
 // Versions: one counter, bumped by every setAssignment/removeAssignment and kept across
 // stop()/restart(); a resource's version is the counter's value when it was last set. Nonces are
@@ -620,6 +621,7 @@ function parseArgs(argv) {
     else if (arg === '--rest-port') options.restPort = Number(next());
     else if (arg === '--endpoints') options.endpoints.push(next());
     else if (arg === '--quiet') options.verbose = false;
+    else if (arg === '--report-responses') options.reportResponses = true;
     else throw new Error(`unknown argument ${arg} (see the comment at the top of this file)`);
   }
   return options;
@@ -636,6 +638,16 @@ function applyCommand(cp, line) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const cp = await startControlPlane(options);
+  if (options.reportResponses) {
+    // One JSON line on stdout per response sent: when, and which version (benchmarks time
+    // updates from here to the client's own update_time).
+    const record = cp.recordResponse.bind(cp);
+    cp.recordResponse = (entry) => {
+      const out = record(entry);
+      process.stdout.write(`${JSON.stringify({ response: out.seq, version: out.version, at: out.at })}\n`);
+      return out;
+    };
+  }
   for (const spec of options.endpoints) {
     const [name, list] = spec.split('=');
     cp.setAssignment(name, cla(name, parseEndpointList(list || '')));
