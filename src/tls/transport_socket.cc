@@ -95,50 +95,40 @@ namespace {
 
 // Plain TCP for the relay: one non-blocking system call each, whatever the descriptor's mode
 // (MSG_DONTWAIT), so the relay never needs FIONBIO on its sockets and Asio's blocking emulation
-// (a poll() after EAGAIN) never runs.
-size_t plainResult(ssize_t n, error_code& ec) {
-  if (n >= 0) {
-    ec.clear();
-    return static_cast<size_t>(n);
+// (a poll() after EAGAIN) never runs. `call` is the recv or send; retried on EINTR.
+template <typename Call>
+size_t plainCall(asio::ip::tcp::socket& socket, size_t size, error_code& ec, Call call) {
+  if (!socket.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return 0;
   }
-  ec = error_code(errno, asio::error::get_system_category());
-  return 0;
+  ec.clear();
+  if (size == 0) return 0;
+  ssize_t n;
+  do {
+    n = call(socket.native_handle());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    ec = error_code(errno, asio::error::get_system_category());
+    return 0;
+  }
+  return static_cast<size_t>(n);
 }
 
 }  // namespace
 
 size_t TransportSocket::plainRead(const asio::mutable_buffer& buffer, error_code& ec) {
-  if (!socket_.is_open()) {
-    ec = asio::error::bad_descriptor;
-    return 0;
-  }
-  if (buffer.size() == 0) {
-    ec.clear();
-    return 0;
-  }
-  ssize_t n;
-  do {
-    n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  const size_t got = plainResult(n, ec);
-  if (n == 0) ec = asio::error::eof;
+  const size_t got = plainCall(socket_, buffer.size(), ec, [&buffer](int fd) {
+    return ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+  });
+  if (got == 0 && !ec && buffer.size() > 0) ec = asio::error::eof;
   return got;
 }
 
 size_t TransportSocket::plainWrite(const asio::const_buffer& buffer, error_code& ec) {
-  if (!socket_.is_open()) {
-    ec = asio::error::bad_descriptor;
-    return 0;
-  }
-  if (buffer.size() == 0) {
-    ec.clear();
-    return 0;
-  }
-  ssize_t n;
-  do {
-    n = ::send(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return plainResult(n, ec);
+  return plainCall(socket_, buffer.size(), ec, [&buffer](int fd) {
+    return ::send(fd, buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  });
 }
 
 size_t TransportSocket::read_some(const asio::mutable_buffer& buffer, error_code& ec) {
