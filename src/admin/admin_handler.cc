@@ -297,19 +297,18 @@ http::Response handleStats(const AdminContext& context, const Params& params) {
   if (auto it = params.find("filter"); it != params.end() && !it->second.empty()) {
     try {
       options.filter.emplace(it->second, std::regex::ECMAScript);
+      options.filter_prefix = stats::anchoredLiteralPrefix(it->second);
     } catch (const std::regex_error& e) {
       return textResponse(400, "Invalid regex: \"" + it->second + "\"\n");
     }
   }
   if (auto it = params.find("format"); it != params.end() && it->second == "json") {
     auto all = collectAll(context);
+    stats::keepSelected(all, options);
+    stats::sortByName(all);
     std::string body = "{\"stats\":[";
     bool first = true;
-    std::sort(all.begin(), all.end(),
-              [](const auto& a, const auto& b) { return a.flat_name < b.flat_name; });
     for (const auto& s : all) {
-      if (options.used_only && s.value == 0) continue;
-      if (options.filter && !std::regex_search(s.flat_name, *options.filter)) continue;
       if (!first) body += ',';
       first = false;
       body += "{\"name\":\"" + jsonEscape(s.flat_name) + "\",\"value\":" + std::to_string(s.value) +

@@ -4,6 +4,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -15,8 +16,21 @@ namespace wslb::stats {
 
 struct TextOptions {
   std::optional<std::regex> filter;  ///< ?filter=<regex>: keep flat names that match (search).
-  bool used_only = false;            ///< ?usedonly: drop samples whose value is 0.
+  /// What every match of `filter` starts with (anchoredLiteralPrefix): names without it are
+  /// dropped without running the regex. Empty: no shortcut.
+  std::string filter_prefix;
+  bool used_only = false;  ///< ?usedonly: drop samples whose value is 0.
 };
+
+/// The literal text an ECMAScript pattern anchored with '^' requires at the start of every
+/// match ("^cluster\\.pods\\." -> "cluster.pods."), or "" when there is none or the pattern
+/// is not simple enough to tell (alternation, classes, groups, escapes other than punctuation).
+std::string anchoredLiteralPrefix(std::string_view pattern);
+
+/// Drops what `options` leaves out (?usedonly, ?filter).
+void keepSelected(std::vector<Stat>& stats, const TextOptions& options);
+/// Sorts by flat name, as Envoy's GET /stats lists stats.
+void sortByName(std::vector<Stat>& stats);
 
 /// "name: value" lines sorted by name, as Envoy's GET /stats prints them.
 std::string renderText(std::vector<Stat> stats, const TextOptions& options = {});
