@@ -94,11 +94,7 @@ TEST(Cli, ServesThenDrainsOnSigterm) {
                  dir + "/wslb");
   const std::string admin_port = readAdminAddressPort(dir + "/admin.txt");
   ASSERT_FALSE(admin_port.empty()) << p.stderrText();
-  ASSERT_TRUE(waitFor([&] {
-    return rawRequest(static_cast<uint16_t>(std::stoi(admin_port)),
-                      "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-               .status == 200;
-  }));
+  ASSERT_TRUE(waitUntilReady(static_cast<uint16_t>(std::stoi(admin_port)))) << p.stderrText();
   auto c = std::make_unique<WsClient>(port);
   c->sendText("before");
   EXPECT_EQ(c->receive(), "before");

@@ -79,10 +79,7 @@ TEST(IdleRelayMemory, ProxiedWebSocketStaysWithinItsBudget) {
                     dir + "/wslb");
   const uint16_t admin = readAdminPort(dir + "/admin.txt");
   ASSERT_NE(admin, 0) << wslb.stderrText();
-  ASSERT_TRUE(waitFor([&] {
-    return rawRequest(admin, "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-               .status == 200;
-  }));
+  ASSERT_TRUE(waitUntilReady(admin)) << wslb.stderrText();
 
   std::vector<int> open;
   const auto openMany = [&](int n) {

@@ -206,10 +206,7 @@ TEST(Overload, OutOfFileDescriptorsBacksOffAndRecovers) {
       dir + "/wslb");
   const uint16_t admin_port = readAdminPort(dir + "/admin.txt");
   ASSERT_NE(admin_port, 0) << p.stderrText();
-  ASSERT_TRUE(waitFor([&] {
-    return rawRequest(admin_port, "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-               .status == 200;
-  })) << p.stderrText();
+  ASSERT_TRUE(waitUntilReady(admin_port)) << p.stderrText();
 
   // Open WebSockets (2 descriptors each in wslb) until one is not upgraded.
   std::vector<int> open;

@@ -306,10 +306,7 @@ TEST(Reload, SighupOnTheBinary) {
                  dir + "/wslb");
   const uint16_t admin = readAdminPort(dir + "/admin.txt");
   ASSERT_NE(admin, 0) << p.stderrText();
-  ASSERT_TRUE(waitFor([&] {
-    return rawRequest(admin, "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-               .status == 200;
-  }));
+  ASSERT_TRUE(waitUntilReady(admin)) << p.stderrText();
   WsClient live(port);
   EXPECT_EQ(live.backendId(), pods[0]->id());
 

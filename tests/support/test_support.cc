@@ -192,6 +192,13 @@ bool activeBecomes(const echo::EchoServer& backend, uint64_t n) {
   return waitFor([&] { return backend.active() == n; });
 }
 
+bool waitUntilReady(uint16_t admin_port) {
+  return waitFor([admin_port] {
+    return rawRequest(admin_port, "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+               .status == 200;
+  });
+}
+
 HttpResult rawRequest(uint16_t port, const std::string& raw) {
   HttpResult result;
   asio::io_context io;

@@ -92,6 +92,8 @@ struct HttpResult {
 
 /// Sends `raw` bytes on a new connection and reads one HTTP response (bounded by 10 s).
 HttpResult rawRequest(uint16_t port, const std::string& raw);
+/// Waits (up to 10 s) until the admin listener on `admin_port` answers GET /ready with 200.
+bool waitUntilReady(uint16_t admin_port);
 /// A valid WebSocket upgrade request head for `target`, with `extra` header lines appended.
 std::string upgradeRequest(const std::string& target = "/", const std::string& extra = "");
 
