@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config git ccache clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev libyaml-cpp-dev libyaml-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev liburing-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   python3 python3-websockets curl openssl
