@@ -15,6 +15,7 @@
 //    (DEFER_TASKRUN).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace wslb::bench::floor {
@@ -30,5 +31,8 @@ int connectNextBackend(const Options& options, size_t& next);
 /// Run until killed; return only on a set-up error (after printing it), with the exit status.
 int runEpoll(const Options& options);
 int runIoUring(const Options& options);
+/// Whether this kernel lets the process set up the io_uring loop (it may be disabled by sysctl
+/// or a seccomp filter); if not, why.
+bool ioUringAvailable(std::string& why);
 
 }  // namespace wslb::bench::floor

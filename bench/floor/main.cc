@@ -40,10 +40,23 @@ int main(int argc, char** argv) {
   std::vector<uint16_t> backends;
   bool io_uring = false;
   app.add_option("--port", port, "Port to listen on, 127.0.0.1 (0: any free one)");
-  app.add_option("--backend", backends, "Backend port on 127.0.0.1 (repeat it; taken in turn)")
-      ->required();
+  app.add_option("--backend", backends, "Backend port on 127.0.0.1 (repeat it; taken in turn)");
+  bool check_io_uring = false;
   app.add_flag("--io-uring", io_uring, "io_uring event loop instead of epoll");
+  app.add_flag("--check-io-uring", check_io_uring,
+               "Only check that the io_uring loop can be set up here: exit 0, or print why not "
+               "and exit 3");
   CLI11_PARSE(app, argc, argv);
+  if (check_io_uring) {
+    std::string why;
+    if (ioUringAvailable(why)) return 0;
+    std::printf("%s\n", why.c_str());
+    return 3;
+  }
+  if (backends.empty()) {
+    std::fprintf(stderr, "wslb-floor-relay: --backend is required\n");
+    return 2;
+  }
 
   std::signal(SIGPIPE, SIG_IGN);
   rlimit limit{};

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "floor_relay.h"
@@ -80,16 +81,29 @@ struct Pair {
 class UringRelay {
  public:
   explicit UringRelay(const Options& options) : options_(options) {}
+  ~UringRelay() {
+    if (initialised_) io_uring_queue_exit(&ring_);
+  }
+  UringRelay(const UringRelay&) = delete;
+  UringRelay& operator=(const UringRelay&) = delete;
 
-  int run() {
+  /// Sets up the ring and its buffers; "" or what failed.
+  std::string setUp() {
     io_uring_params params{};
     params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
     params.cq_entries = kEntries * 8;
     if (const int rc = io_uring_queue_init_params(kEntries, &ring_, &params); rc < 0) {
-      std::fprintf(stderr, "wslb-floor-relay: io_uring_queue_init: %s\n", std::strerror(-rc));
+      return std::string("io_uring_queue_init: ") + std::strerror(-rc);
+    }
+    initialised_ = true;
+    return setUpBuffers();
+  }
+
+  int run() {
+    if (const std::string error = setUp(); !error.empty()) {
+      std::fprintf(stderr, "wslb-floor-relay: %s\n", error.c_str());
       return 1;
     }
-    if (!setUpBuffers()) return 1;
     armAccept();
     for (;;) {
       io_uring_submit_and_wait(&ring_, 1);
@@ -106,14 +120,11 @@ class UringRelay {
   }
 
  private:
-  bool setUpBuffers() {
+  std::string setUpBuffers() {
     const size_t ring_bytes = kBuffers * sizeof(io_uring_buf);
     void* ring_memory =
         ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (ring_memory == MAP_FAILED) {
-      std::perror("wslb-floor-relay: mmap");
-      return false;
-    }
+    if (ring_memory == MAP_FAILED) return std::string("mmap: ") + std::strerror(errno);
     buf_ring_ = static_cast<io_uring_buf_ring*>(ring_memory);
     io_uring_buf_ring_init(buf_ring_);
     io_uring_buf_reg reg{};
@@ -121,9 +132,7 @@ class UringRelay {
     reg.ring_entries = kBuffers;
     reg.bgid = kGroup;
     if (const int rc = io_uring_register_buf_ring(&ring_, &reg, 0); rc < 0) {
-      std::fprintf(stderr, "wslb-floor-relay: io_uring_register_buf_ring: %s\n",
-                   std::strerror(-rc));
-      return false;
+      return std::string("io_uring_register_buf_ring: ") + std::strerror(-rc);
     }
     buffers_.resize(static_cast<size_t>(kBuffers) * kBufferSize);
     for (unsigned id = 0; id < kBuffers; ++id) {
@@ -132,7 +141,7 @@ class UringRelay {
                             static_cast<int>(id));
     }
     io_uring_buf_ring_advance(buf_ring_, kBuffers);
-    return true;
+    return "";
   }
 
   uint8_t* buffer(uint16_t id) { return buffers_.data() + static_cast<size_t>(id) * kBufferSize; }
@@ -326,6 +335,7 @@ class UringRelay {
   std::vector<size_t> free_;
   std::vector<uint64_t> starved_;
   bool returned_ = false;
+  bool initialised_ = false;
   size_t next_backend_ = 0;
 };
 
@@ -333,6 +343,13 @@ class UringRelay {
 
 int runIoUring(const Options& options) {
   return UringRelay(options).run();
+}
+
+bool ioUringAvailable(std::string& why) {
+  Options none;
+  UringRelay relay(none);
+  why = relay.setUp();
+  return why.empty();
 }
 
 }  // namespace wslb::bench::floor
