@@ -75,18 +75,8 @@ class EpollRelay {
         ::close(client);
         continue;
       }
-      size_t index = 0;
-      if (!free_.empty()) {
-        index = free_.back();
-        free_.pop_back();
-      } else {
-        index = pairs_.size();
-        pairs_.emplace_back();
-      }
+      const size_t index = pairs_.add(client, backend);
       Pair& pair = pairs_[index];
-      pair = Pair{};
-      pair.fd[0] = client;
-      pair.fd[1] = backend;
       const int flags = ::fcntl(backend, F_GETFL);
       ::fcntl(backend, F_SETFL, flags | O_NONBLOCK);
       for (int side = 0; side < 2; ++side) {
@@ -166,14 +156,13 @@ class EpollRelay {
       fd = -1;
     }
     for (Direction& dir : pair.dir) dir.pending.reset();
-    free_.push_back(index);
+    pairs_.release(index);
   }
 
   const Options& options_;
   std::unique_ptr<uint8_t[]> scratch_;
   int epoll_fd_ = -1;
-  std::vector<Pair> pairs_;
-  std::vector<size_t> free_;
+  PairSlots<Pair> pairs_;
   size_t next_backend_ = 0;
 };
 

@@ -28,6 +28,33 @@ struct Options {
 /// Connects to the next backend (round robin): a connected socket with TCP_NODELAY, or -1.
 int connectNextBackend(const Options& options, size_t& next);
 
+/// Pairs of sockets, each a slot reused once it is released: a loop keeps the index in the
+/// events it asks for.
+template <typename Pair>
+class PairSlots {
+ public:
+  /// A fresh pair for an accepted `client` and its `backend`; returns its index.
+  size_t add(int client, int backend) {
+    size_t index = pairs_.size();
+    if (!free_.empty()) {
+      index = free_.back();
+      free_.pop_back();
+    } else {
+      pairs_.emplace_back();
+    }
+    pairs_[index] = Pair{};
+    pairs_[index].fd[0] = client;
+    pairs_[index].fd[1] = backend;
+    return index;
+  }
+  void release(size_t index) { free_.push_back(index); }
+  Pair& operator[](size_t index) { return pairs_[index]; }
+
+ private:
+  std::vector<Pair> pairs_;
+  std::vector<size_t> free_;
+};
+
 /// Run until killed; return only on a set-up error (after printing it), with the exit status.
 int runEpoll(const Options& options);
 int runIoUring(const Options& options);

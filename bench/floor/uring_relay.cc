@@ -217,17 +217,7 @@ class UringRelay {
       ::close(client);
       return;
     }
-    size_t index = 0;
-    if (!free_.empty()) {
-      index = free_.back();
-      free_.pop_back();
-    } else {
-      index = pairs_.size();
-      pairs_.emplace_back();
-    }
-    pairs_[index] = Pair{};
-    pairs_[index].fd[0] = client;
-    pairs_[index].fd[1] = backend;
+    const size_t index = pairs_.add(client, backend);
     armRecv(index, 0);
     armRecv(index, 1);
   }
@@ -312,7 +302,7 @@ class UringRelay {
       ::close(fd);
       fd = -1;
     }
-    free_.push_back(index);
+    pairs_.release(index);
   }
 
   void rearmStarved() {
@@ -331,8 +321,7 @@ class UringRelay {
   io_uring ring_{};
   io_uring_buf_ring* buf_ring_ = nullptr;
   std::vector<uint8_t> buffers_;
-  std::vector<Pair> pairs_;
-  std::vector<size_t> free_;
+  PairSlots<Pair> pairs_;
   std::vector<uint64_t> starved_;
   bool returned_ = false;
   bool initialised_ = false;
