@@ -54,10 +54,6 @@ class ChunkQueue {
     chunks_.clear();
     head_ = 0;
   }
-  template <typename F>
-  void forEach(F f) const {
-    for (size_t i = head_; i < chunks_.size(); ++i) f(chunks_[i]);
-  }
 
  private:
   std::vector<Chunk> chunks_;
@@ -259,10 +255,6 @@ class UringRelay {
     } else if (!pair.closing) {
       startSend(index, side);
       if (!dir.sending && dir.read_closed) endDirection(index, side);
-    }
-    if (pair.closing) {
-      dir.queue.forEach([this](const Chunk& left) { giveBack(left.buffer); });
-      dir.queue.clear();
     }
     maybeRelease(index);
   }
